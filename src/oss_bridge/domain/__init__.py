@@ -1,0 +1,25 @@
+"""Domain models and fixed vocabularies. No I/O here."""
+
+from oss_bridge.domain.complaint import Complaint, ComplaintDraft, Reporter
+from oss_bridge.domain.service_standard import (
+    ComplaintHandling,
+    CompletionTime,
+    Contact,
+    Fee,
+    ServiceStandard,
+)
+from oss_bridge.domain.vocabulary import ComplaintCategory, ComplaintObject, Stage
+
+__all__ = [
+    "Complaint",
+    "ComplaintCategory",
+    "ComplaintDraft",
+    "ComplaintHandling",
+    "ComplaintObject",
+    "CompletionTime",
+    "Contact",
+    "Fee",
+    "Reporter",
+    "ServiceStandard",
+    "Stage",
+]
