@@ -7,7 +7,7 @@ import sys
 import typer
 
 from oss_bridge import __version__
-from oss_bridge.cli import config_cmd
+from oss_bridge.cli import catalogue_cmd, complaints_cmd, config_cmd, db_cmd, mock_cmd, sync_cmd
 from oss_bridge.cli._common import EXIT_CANNOT_RUN
 from oss_bridge.errors import BridgeError
 
@@ -19,6 +19,15 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db", help="Create or migrate the database schema.")
+app.add_typer(
+    catalogue_cmd.app, name="catalogue", help="Parse, import, export and settle the catalogue."
+)
+app.add_typer(sync_cmd.app, name="sync", help="Synchronise with the national systems now.")
+app.add_typer(complaints_cmd.app, name="complaints", help="Look at and act on complaints.")
+app.add_typer(
+    mock_cmd.app, name="mock", help="The mock national systems, for development and tests."
+)
 
 
 def _version(value: bool) -> None:
