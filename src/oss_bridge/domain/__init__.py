@@ -1,6 +1,15 @@
 """Domain models and fixed vocabularies. No I/O here."""
 
-from oss_bridge.domain.complaint import Complaint, ComplaintDraft, Reporter
+from oss_bridge.domain.complaint import (
+    Complaint,
+    ComplaintDraft,
+    ComplaintView,
+    DeadlineView,
+    ForwardState,
+    HistoryEntry,
+    Receipt,
+    Reporter,
+)
 from oss_bridge.domain.service_standard import (
     ComplaintHandling,
     CompletionTime,
@@ -16,6 +25,11 @@ __all__ = [
     "ComplaintDraft",
     "ComplaintHandling",
     "ComplaintObject",
+    "ComplaintView",
+    "DeadlineView",
+    "ForwardState",
+    "HistoryEntry",
+    "Receipt",
     "CompletionTime",
     "Contact",
     "Fee",

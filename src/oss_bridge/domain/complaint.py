@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -80,3 +80,58 @@ class Complaint(ComplaintDraft):
     priority: str | None = None
     received_at: datetime
     updated_at: datetime
+
+
+ForwardState = Literal["pending", "in_flight", "sent", "dead", "acknowledged", "suspended"]
+
+
+class Receipt(BaseModel):
+    """What the caller gets back at once: the tanda terima of stage a."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    receipt_number: str
+    stage: Stage
+
+
+class HistoryEntry(BaseModel):
+    """One change in a complaint's life, as staff and the reporter see it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    kind: Literal["stage", "status", "followup", "forward", "note"]
+    stage: Stage | None = None
+    external_status: str | None = None
+    text: str | None = None
+
+
+class DeadlineView(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    due_at: datetime
+    met_at: datetime | None = None
+    overdue: bool = False
+
+
+class ComplaintView(BaseModel):
+    """A complaint with its forwarding and national state, as the API and the CLI show it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    complaint: Complaint
+    forward_state: ForwardState
+    forward_attempts: int = 0
+    forward_last_error: str | None = None
+    external_id: str | None = None
+    tracking_id: str | None = None
+    external_status: str | None = None
+    final: bool = False
+    history: tuple[HistoryEntry, ...] = ()
+    deadlines: tuple[DeadlineView, ...] = ()
+
+    @property
+    def overdue(self) -> bool:
+        return any(d.overdue for d in self.deadlines)
