@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,6 +23,7 @@ from pydantic_settings import (
 )
 
 from oss_bridge.errors import ConfigError
+from oss_bridge.services.complaints.triage import TriageSettings
 
 ENV_PREFIX = "OSS_BRIDGE_"
 CONFIG_ENV = "OSS_BRIDGE_CONFIG"
@@ -152,7 +154,30 @@ class ForwarderSettings(_Section):
     max_attempts: int = Field(default=12, ge=1)
     backoff_initial: float = Field(default=5, gt=0)
     backoff_max: float = Field(default=3600, gt=0)
+    retry_after_cap: float = Field(
+        default=3600,
+        gt=0,
+        description="longest Retry-After (seconds) honoured; a longer one waits this long",
+    )
     suspended: bool = False
+
+
+class PullTier(_Section):
+    """How often to pull a complaint that has been quiet (no change) for less than a while.
+
+    The tier without ``quiet_below_hours`` is the last one and applies to every older complaint.
+    """
+
+    quiet_below_hours: float | None = Field(default=None, gt=0)
+    every_minutes: float = Field(gt=0)
+
+
+_DEFAULT_PULL_TIERS: tuple[tuple[float | None, float], ...] = (
+    (24, 5),  # received or changed within a day: every 5 minutes
+    (24 * 7, 30),  # quiet for up to a week: every half hour
+    (24 * 30, 240),  # quiet for up to a month: every 4 hours
+    (None, 24 * 60),  # quiet for longer: daily, until a final status
+)
 
 
 class StatusPullSettings(_Section):
@@ -161,6 +186,47 @@ class StatusPullSettings(_Section):
     mapping_file: Path | None = Field(
         default=None, description="status mapping TOML; None uses the packaged default"
     )
+    tiers: list[PullTier] = Field(
+        default_factory=lambda: [
+            PullTier(quiet_below_hours=hours, every_minutes=minutes)
+            for hours, minutes in _DEFAULT_PULL_TIERS
+        ],
+        min_length=1,
+        description="pull intervals by how long a complaint has been quiet, shortest first",
+    )
+    unchanged_growth: float = Field(
+        default=1.1,
+        ge=1.0,
+        le=4.0,
+        description="each pull that finds nothing new stretches the interval by this factor, "
+        "up to the next tier's interval; 1.0 turns stretching off",
+    )
+    jitter: float = Field(
+        default=0.1,
+        ge=0.0,
+        le=0.5,
+        description="fraction of an interval (at most half) by which pulls of different "
+        "complaints are spread",
+    )
+
+    @model_validator(mode="after")
+    def _check_tiers(self) -> StatusPullSettings:
+        bounds = [tier.quiet_below_hours for tier in self.tiers]
+        if bounds[-1] is not None or any(bound is None for bound in bounds[:-1]):
+            raise ValueError(
+                "tiers: every tier but the last needs quiet_below_hours, and the last must "
+                f"have none (it covers all older complaints); got {bounds!r}"
+            )
+        finite = [bound for bound in bounds if bound is not None]
+        if finite != sorted(set(finite)):
+            raise ValueError(
+                f"tiers: quiet_below_hours must grow from tier to tier; got {finite!r}"
+            )
+        return self
+
+
+HolidayCategory = Literal["public", "government"]
+_DEFAULT_HOLIDAY_CATEGORIES: tuple[HolidayCategory, ...] = ("public",)
 
 
 class DeadlineSettings(_Section):
@@ -168,6 +234,16 @@ class DeadlineSettings(_Section):
     first_response_working_days: int = Field(default=5, ge=1)
     closure_working_days: int = Field(default=10, ge=1)
     resolution_days: int = Field(default=60, ge=1)
+    holiday_categories: list[HolidayCategory] = Field(
+        default_factory=lambda: list(_DEFAULT_HOLIDAY_CATEGORIES),
+        min_length=1,
+        description='days off besides weekends: "public" holidays, and "government" adds '
+        "the joint leave days (cuti bersama) of civil servants",
+    )
+    extra_holidays: list[date] = Field(
+        default_factory=list,
+        description="further days off, e.g. regional holidays set by the Bupati",
+    )
 
 
 class SchedulerSettings(_Section):
@@ -200,6 +276,7 @@ class Settings(BaseSettings):
     forwarder: ForwarderSettings = Field(default_factory=ForwarderSettings)
     status_pull: StatusPullSettings = Field(default_factory=StatusPullSettings)
     deadlines: DeadlineSettings = Field(default_factory=DeadlineSettings)
+    triage: TriageSettings = Field(default_factory=TriageSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
     logging: LoggingSettings = Field(default_factory=LoggingSettings)
 
@@ -282,6 +359,8 @@ def describe_validation_error(exc: ValidationError, *, source: Path | None = Non
 def _mask(value: Any) -> Any:
     if isinstance(value, SecretStr):
         return "********" if value.get_secret_value() else ""
+    if isinstance(value, BaseModel):
+        return _mask(dict(value))
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
     if isinstance(value, list):
