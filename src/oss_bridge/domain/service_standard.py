@@ -12,7 +12,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
@@ -24,6 +24,11 @@ def _fold(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_fold), Field(min_length=1)]
 TextList = tuple[Text, ...]
+
+
+def _json_number(value: Decimal) -> int | float:
+    """Rupiah amounts are numbers in JSON (INTERFACES.md): whole ones as integers."""
+    return int(value) if value == value.to_integral_value() else float(value)
 
 
 class _Model(BaseModel):
@@ -40,7 +45,9 @@ class CompletionTime(_Model):
 class Fee(_Model):
     """Biaya / tarif."""
 
-    amount: Decimal = Field(ge=0, max_digits=18, decimal_places=2)
+    amount: Annotated[Decimal, PlainSerializer(_json_number, when_used="json")] = Field(
+        ge=0, max_digits=18, decimal_places=2
+    )
     currency: Literal["IDR"] = "IDR"
     note: str | None = None
 
