@@ -8,15 +8,19 @@ with ``raise ... from exc`` so the cause stays visible in tracebacks.
     BridgeError
     ├── ConfigError                  bad or missing configuration                  (exit 2)
     ├── InputError                   bad input from a person or a caller           (exit 2 / 4xx)
+    │   ├── FieldErrors              field by field (``errors``: {"reporter.email": [messages]})
     │   └── PageParseError           a service-standard page lacks sections or cannot be read
     ├── StoreError                   the database
     │   ├── DatabaseUnavailable      cannot connect; retry later
     │   ├── SchemaOutdated           schema missing or older than the code; run `oss-bridge db upgrade`
     │   ├── NotFound                 no row with that id
+    │   ├── ConcurrentChange         the row changed since the caller read it; reload and retry
     │   └── InstanceLocked           another daemon already owns this SQLite file
     └── ExternalSystemError          a national system (``system`` = "oss" | "lapor")
-        ├── TransportError           the request never reached the system (refused, DNS, reset before send)
-        ├── OutcomeUnknown           the request left, the answer never came (read timeout, drop after send)
+        ├── TransportError           no exchange, and repeating is harmless: the request never reached
+        │                            the system (refused, DNS, reset before send), or a read got no answer
+        ├── OutcomeUnknown           a call with an effect left and no readable answer came (read timeout,
+        │                            drop after send, garbled 2xx): look the record up before resending
         ├── RateLimited              429, or 503 with Retry-After; ``retry_after`` in seconds when given
         ├── ServerError              5xx, or OSS ``kode`` 500/504: worth retrying
         ├── AuthenticationFailed     401: the credentials in config are wrong; ``config_key`` names them
@@ -50,6 +54,18 @@ class InputError(BridgeError):
     """Input from a person or a caller is invalid; nothing was stored."""
 
 
+class FieldErrors(InputError):
+    """Input failed field by field; nothing was stored.
+
+    ``errors`` maps the path of each bad field (``"description"``, ``"reporter.email"``) to
+    what is wrong with it, each message saying what to write instead.
+    """
+
+    def __init__(self, message: str, *, errors: dict[str, list[str]]) -> None:
+        super().__init__(message)
+        self.errors = {field: list(messages) for field, messages in errors.items()}
+
+
 class PageParseError(InputError):
     """A service-standard page cannot be turned into a service standard."""
 
@@ -72,6 +88,10 @@ class SchemaOutdated(StoreError):
 
 class NotFound(StoreError):
     """No row with the given id."""
+
+
+class ConcurrentChange(StoreError):
+    """The row changed after the caller read it; nothing was written. Reload and decide again."""
 
 
 class InstanceLocked(StoreError):
@@ -106,6 +126,13 @@ class ExternalSystemError(BridgeError):
 
 
 class TransportError(ExternalSystemError):
+    """No usable exchange, and sending again is harmless.
+
+    Either the request never left (connection refused, connect or pool timeout), or it was a
+    read, which has no effect to duplicate, and its answer never came. A call with an effect
+    whose answer never came is an ``OutcomeUnknown`` instead.
+    """
+
     retryable = True
 
 

@@ -1,0 +1,218 @@
+"""Building the async engine for SQLite or PostgreSQL, and translating its errors.
+
+SQLite runs in WAL mode with foreign keys on. Its Python driver would begin transactions lazily
+and never around DDL, so we switch that off and emit BEGIN ourselves: DEFERRED for reads and
+IMMEDIATE for writes (``WRITE_OPTION``). Taking the write lock at BEGIN means a writer waits
+for ``busy_timeout`` instead of failing when another process wrote in the meantime.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event, exc
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import StaticPool
+
+from oss_bridge.config import DatabaseSettings
+from oss_bridge.errors import ConfigError, DatabaseUnavailable, SchemaOutdated, StoreError
+
+WRITE_OPTION = "oss_bridge_write"
+"""Execution option marking a connection whose transactions write (BEGIN IMMEDIATE on SQLite)."""
+
+PG_CONNECT_TIMEOUT_SECONDS = 10
+
+_UPGRADE_HINT = "run `oss-bridge db upgrade`"
+
+
+def create_engine(settings: DatabaseSettings) -> AsyncEngine:
+    """An ``AsyncEngine`` for ``settings.url``.
+
+    A SQLite file is created with its directory if missing and opened once here, so a bad path
+    fails at once; PostgreSQL connects lazily, on first use. Raises ``ConfigError`` for a URL
+    that cannot be parsed or names a directory, ``DatabaseUnavailable`` when the SQLite file or
+    its directory cannot be created or opened.
+    """
+    url = parse_url(settings.url)
+    if url.get_backend_name() == "sqlite":
+        return _sqlite_engine(url, settings)
+    if url.get_backend_name() == "postgresql":
+        return _postgres_engine(url, settings)
+    raise ConfigError(
+        f"database.url {display_url(url)!r} is neither SQLite nor PostgreSQL; "
+        "write sqlite:///path/to/file.db or postgresql://user@host/dbname"
+    )
+
+
+def display_url(url: URL | str) -> str:
+    """The URL as it may be shown to a person: the password masked."""
+    if isinstance(url, str):
+        try:
+            url = make_url(url)
+        except (exc.ArgumentError, ValueError):
+            return "<unparseable database URL>"
+    return url.render_as_string(hide_password=True)
+
+
+def parse_url(raw: str) -> URL:
+    try:
+        return make_url(raw)
+    except (exc.ArgumentError, ValueError) as error:
+        raise ConfigError(
+            f"database.url is not a valid URL ({error}); write sqlite:///path/to/file.db "
+            "or postgresql://user@host/dbname"
+        ) from None
+
+
+def _serialise_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names, or ``None`` for an in-memory or URI-style database."""
+    database = url.database or ""
+    if database in ("", ":memory:") or url.query.get("uri") in ("true", "1"):
+        return None
+    return Path(database)
+
+
+def _sqlite_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
+    path = sqlite_file(url)
+    kwargs: dict[str, Any] = {}
+    if path is None:
+        # One shared connection, or every connection would see its own empty database.
+        kwargs["poolclass"] = StaticPool
+    else:
+        _prepare_sqlite_file(path)
+        kwargs["pool_size"] = settings.pool_size
+    engine = create_async_engine(url, echo=settings.echo, json_serializer=_serialise_json, **kwargs)
+    pragmas = (
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={int(settings.busy_timeout_ms)}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA synchronous=NORMAL",
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves, see module docstring
+        cursor = dbapi_connection.cursor()
+        try:
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _prepare_sqlite_file(path: Path) -> None:
+    """Create the file's directory and open the file once, so that a bad path fails here.
+
+    Opening it here also spares the async driver a failed connect, after which its worker
+    thread can outlive the event loop and print a traceback of its own.
+    """
+    if path.is_dir():
+        raise ConfigError(
+            f"database.url names the directory {str(path)!r}; name a file in it, "
+            f"e.g. sqlite:///{path / 'oss-bridge.db'}"
+        )
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise DatabaseUnavailable(
+            f"cannot create the directory {str(path.parent)!r} for the SQLite database "
+            f"({error.strerror}); create it, or point database.url at a writable place"
+        ) from error
+    try:
+        sqlite3.connect(path).close()
+    except sqlite3.Error as error:
+        raise DatabaseUnavailable(
+            f"cannot open the SQLite database {str(path)!r} ({error}); check that the file "
+            "and its directory are readable and writable by this user"
+        ) from error
+
+
+def _postgres_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
+    connect_args: dict[str, Any] = {}
+    if "connect_timeout" not in url.query:
+        connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_SECONDS
+    return create_async_engine(
+        url,
+        echo=settings.echo,
+        pool_size=settings.pool_size,
+        pool_pre_ping=True,
+        json_serializer=_serialise_json,
+        connect_args=connect_args,
+    )
+
+
+@contextmanager
+def translated_errors(url: URL) -> Iterator[None]:
+    """Turn driver errors raised inside the block into the ``StoreError`` branch of the tree.
+
+    Errors that are not the database's (bad arguments, bugs) pass through unchanged.
+    """
+    try:
+        yield
+    except exc.DBAPIError as error:
+        raise translate_error(error, url) from error
+    except exc.TimeoutError as error:
+        raise DatabaseUnavailable(
+            f"no free connection to the database {display_url(url)!r} in time ({error}); "
+            "raise database.pool_size or look for work that holds connections too long"
+        ) from error
+
+
+def translate_error(error: exc.DBAPIError, url: URL) -> StoreError:
+    """The ``StoreError`` that tells a person what went wrong with the database and what to do."""
+    orig = error.orig
+    reason = (str(orig) if orig is not None else str(error)).strip().splitlines()
+    text = reason[0] if reason else type(orig).__name__
+    sqlstate = getattr(orig, "sqlstate", None)
+    where = display_url(url)
+    if sqlstate == "42P01" or text.startswith("no such table"):
+        return SchemaOutdated(
+            f"the database {where!r} lacks the oss-bridge tables ({text}); {_UPGRADE_HINT}"
+        )
+    if url.get_backend_name() == "sqlite":
+        if "file is not a database" in text:
+            return StoreError(
+                f"the file of {where!r} is not a SQLite database; point database.url at the "
+                "right file, or move this one away and run `oss-bridge db upgrade`"
+            )
+        if isinstance(error, exc.OperationalError):
+            return DatabaseUnavailable(
+                f"cannot use the SQLite database {where!r}: {text}; check that the file and its "
+                "directory are writable and that no other process holds a write lock on it"
+            )
+    elif error.connection_invalidated or _is_connection_failure(error, sqlstate):
+        return DatabaseUnavailable(
+            f"cannot reach the database {where!r}: {text}; check database.url and that the "
+            "PostgreSQL server is running and accepts connections"
+        )
+    elif sqlstate is not None and sqlstate.startswith("40"):
+        return DatabaseUnavailable(
+            f"the database {where!r} aborted the transaction ({text}); try again"
+        )
+    return StoreError(f"the database {where!r} refused the operation: {text}")
+
+
+def _is_connection_failure(error: exc.DBAPIError, sqlstate: str | None) -> bool:
+    if not isinstance(error, exc.OperationalError | exc.InterfaceError):
+        return False
+    # No SQLSTATE: the client could not connect at all. 08 connection, 28 authorisation,
+    # 3D unknown database, 57P server shutting down or starting up.
+    return sqlstate is None or sqlstate.startswith(("08", "28", "3D", "57P"))

@@ -1,0 +1,618 @@
+"""Outbox queries: claiming due rows with a lease, recording attempts, dead letters.
+
+The table is ``outbox`` in ``schema.py``: one row per complaint and destination, written by
+intake in the same transaction as the complaint. A row moves
+
+    pending --claim--> in_flight --success--> sent
+                           |   \\--failure--> pending (again at next_attempt_at)
+                           |    \\-failure, attempts used up or hopeless--> dead
+                           \\--lease expired, taken over--> in_flight (another owner)
+    dead --acknowledge--> acknowledged        dead | acknowledged --requeue--> pending
+
+Concurrency. A claim marks rows ``in_flight`` with ``lease_owner`` and ``lease_until``. On
+PostgreSQL the claim locks the rows it reads with ``FOR UPDATE SKIP LOCKED``, so workers never
+wait for each other and never claim the same row; on SQLite every write transaction begins
+IMMEDIATE (the store's ``_write()``), so claims are serialised by the database's one writer.
+Every write that settles an attempt is guarded by ``lease_owner``: a worker whose lease expired
+and was taken over gets ``None`` back and has written nothing.
+
+A row whose lease expired while ``in_flight`` belonged to a worker that crashed or stalled. Its
+attempt may have reached the channel, so a takeover counts that attempt as failed and sets
+``outcome_unknown``: the next worker looks the complaint up before sending it again. Counting
+it also caps a row that crashes every worker that touches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, get_args
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from oss_bridge.domain.complaint import Complaint, Reporter
+from oss_bridge.errors import InputError, NotFound
+from oss_bridge.store._audit import insert_audit
+from oss_bridge.store._base import Queries, require_aware
+from oss_bridge.store._pulls import insert_event
+from oss_bridge.store.schema import complaints, outbox
+
+OutboxState = Literal["pending", "in_flight", "sent", "dead", "acknowledged"]
+OUTBOX_STATES: tuple[OutboxState, ...] = get_args(OutboxState)
+
+DEFAULT_DESTINATION = "lapor"
+MAX_CLAIM_LIMIT = 10_000
+MAX_LIST_LIMIT = 10_000
+# Long enough for a traceback's last line and a channel's message; the rest is in the logs.
+MAX_ERROR_CHARS = 2000
+
+TAKEOVER_ERROR = (
+    "the lease of {owner!r} expired during an attempt (worker crashed or stalled); "
+    "the outcome is unknown, so the complaint is looked up before it is sent again"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One outbox row: the delivery of one complaint to one destination.
+
+    ``attempts`` counts failed attempts; ``last_error`` is the reason of the last one.
+    ``outcome_unknown`` says the last attempt may have reached the destination.
+    """
+
+    id: int
+    complaint_id: int
+    destination: str
+    state: OutboxState
+    attempts: int
+    next_attempt_at: datetime
+    lease_owner: str | None
+    lease_until: datetime | None
+    last_error: str | None
+    idempotency_key: str
+    outcome_unknown: bool
+    created_at: datetime
+    updated_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxClaim:
+    """A row claimed for one attempt, freshly read, with the complaint to send.
+
+    ``external_id`` and ``tracking_id`` are the complaint's national ids if it already has them
+    (then there is nothing to send, only the row to settle).
+    """
+
+    item: OutboxItem
+    complaint: Complaint
+    external_id: str | None
+    tracking_id: str | None
+
+    @property
+    def id(self) -> int:
+        return self.item.id
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxCounts:
+    """How the outbox of one destination (or of all) stands."""
+
+    by_state: dict[OutboxState, int]
+    oldest_pending_at: datetime | None
+    """When the oldest row still waiting to be sent (pending or in flight) was queued."""
+    next_attempt_at: datetime | None
+    """The earliest ``next_attempt_at`` of a pending row."""
+
+    def count(self, state: OutboxState) -> int:
+        return self.by_state.get(state, 0)
+
+    @property
+    def dead(self) -> int:
+        return self.count("dead")
+
+    @property
+    def waiting(self) -> int:
+        """Rows not yet delivered that will be tried again: pending and in flight."""
+        return self.count("pending") + self.count("in_flight")
+
+
+class OutboxQueries(Queries):
+    """Named queries over the outbox of complaints to forward."""
+
+    async def claim_due(
+        self,
+        destination: str,
+        *,
+        owner: str,
+        lease_seconds: float,
+        limit: int,
+        max_attempts: int,
+    ) -> list[OutboxClaim]:
+        """Claim up to ``limit`` rows of ``destination`` that are due, oldest due first.
+
+        Due means pending with ``next_attempt_at`` reached, or in flight with an expired
+        lease (see the module docstring: the takeover counts as a failed attempt with an
+        unknown outcome, and a row that thereby reaches ``max_attempts`` goes to ``dead``
+        instead of being claimed). Claimed rows are ``in_flight``, leased to ``owner`` until
+        now + ``lease_seconds``.
+        """
+        _check_owner(owner)
+        if not 1 <= limit <= MAX_CLAIM_LIMIT:
+            raise ValueError(f"limit {limit!r} must be between 1 and {MAX_CLAIM_LIMIT}")
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds {lease_seconds!r} must be a positive number")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts {max_attempts!r} must be 1 or more")
+        now = self._now()
+        lease_until = now + timedelta(seconds=lease_seconds)
+        due = sa.or_(
+            sa.and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
+            sa.and_(outbox.c.state == "in_flight", outbox.c.lease_until <= now),
+        )
+        query = (
+            sa.select(outbox, *_COMPLAINT_COLUMNS)
+            .join(complaints, complaints.c.id == outbox.c.complaint_id)
+            .where(outbox.c.destination == destination, due)
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(limit)
+            .with_for_update(of=outbox, skip_locked=True)
+        )
+        claimed: list[OutboxClaim] = []
+        async with self._write() as connection:
+            rows = (await connection.execute(query)).all()
+            fresh = [row.id for row in rows if row.state == "pending"]
+            if fresh:
+                await connection.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id.in_(fresh))
+                    .values(
+                        state="in_flight",
+                        lease_owner=owner,
+                        lease_until=lease_until,
+                        updated_at=now,
+                    )
+                )
+            for row in rows:
+                if row.state == "pending":
+                    item = _item(
+                        row,
+                        state="in_flight",
+                        lease_owner=owner,
+                        lease_until=lease_until,
+                        updated_at=now,
+                    )
+                else:
+                    taken = await _take_over(
+                        connection, row, owner, lease_until, now, max_attempts=max_attempts
+                    )
+                    if taken is None:
+                        continue
+                    item = taken
+                claimed.append(
+                    OutboxClaim(
+                        item=item,
+                        complaint=_complaint(row),
+                        external_id=row.c_external_id,
+                        tracking_id=row.c_tracking_id,
+                    )
+                )
+        return claimed
+
+    async def record_success(
+        self,
+        outbox_id: int,
+        *,
+        owner: str,
+        external_id: str,
+        tracking_id: str | None,
+        reconciled: bool = False,
+        next_pull_at: datetime | None = None,
+    ) -> OutboxItem | None:
+        """Settle a claimed row as ``sent`` and give its complaint the channel's ids.
+
+        ``reconciled`` says the ids were found by looking the complaint up rather than by
+        sending it. The complaint becomes due for a status pull at ``next_pull_at`` (default:
+        now) unless it already has a pull time. One ``note`` event records the delivery.
+        Returns the settled row, or ``None`` (nothing written) when ``owner`` no longer holds
+        the row's lease.
+        """
+        if not external_id.strip():
+            raise ValueError(f"external_id {external_id!r} must be the channel's complaint id")
+        require_aware(next_pull_at, "next_pull_at")
+        now = self._now()
+        async with self._write() as connection:
+            row = (
+                await connection.execute(
+                    _settle(outbox_id, owner)
+                    .values(
+                        state="sent",
+                        sent_at=now,
+                        lease_owner=None,
+                        lease_until=None,
+                        outcome_unknown=False,
+                        updated_at=now,
+                    )
+                    .returning(*outbox.c)
+                )
+            ).first()
+            if row is None:
+                return None
+            await connection.execute(
+                sa.update(complaints)
+                .where(complaints.c.id == row.complaint_id)
+                .values(
+                    external_id=external_id,
+                    tracking_id=tracking_id,
+                    next_pull_at=sa.func.coalesce(complaints.c.next_pull_at, next_pull_at or now),
+                    updated_at=now,
+                )
+            )
+            await insert_event(
+                connection,
+                complaint_id=row.complaint_id,
+                kind="note",
+                dedupe_key=f"forwarded:{row.destination}",
+                external_at=None,
+                payload={
+                    "type": "forwarded",
+                    "destination": row.destination,
+                    "external_id": external_id,
+                    "tracking_id": tracking_id,
+                    "reconciled": reconciled,
+                    "attempts": row.attempts + 1,
+                },
+                created_at=now,
+            )
+        return _item(row)
+
+    async def record_failure(
+        self,
+        outbox_id: int,
+        *,
+        owner: str,
+        error: str,
+        retry_at: datetime,
+        outcome_unknown: bool,
+        max_attempts: int,
+        give_up: bool = False,
+    ) -> OutboxItem | None:
+        """Count one failed attempt of a claimed row, with its reason ``error``.
+
+        The row goes back to ``pending`` until ``retry_at``, or to ``dead`` when this was
+        attempt number ``max_attempts`` or ``give_up`` says retrying cannot help.
+        ``outcome_unknown`` is sticky: once an attempt may have reached the destination,
+        every later attempt looks the complaint up first, until the row is sent.
+        Returns the row, or ``None`` (nothing written) when ``owner`` no longer holds the lease.
+        """
+        require_aware(retry_at, "retry_at")
+        if max_attempts < 1:
+            raise ValueError(f"max_attempts {max_attempts!r} must be 1 or more")
+        now = self._now()
+        attempts = outbox.c.attempts + 1
+        dead = sa.true() if give_up else attempts >= max_attempts
+        async with self._write() as connection:
+            row = (
+                await connection.execute(
+                    _settle(outbox_id, owner)
+                    .values(
+                        attempts=attempts,
+                        state=sa.case((dead, "dead"), else_="pending"),
+                        next_attempt_at=retry_at,
+                        lease_owner=None,
+                        lease_until=None,
+                        last_error=_clip(error),
+                        outcome_unknown=sa.or_(
+                            outbox.c.outcome_unknown, sa.literal(outcome_unknown)
+                        ),
+                        updated_at=now,
+                    )
+                    .returning(*outbox.c)
+                )
+            ).first()
+        return None if row is None else _item(row)
+
+    async def release_leases(self, owner: str) -> int:
+        """Give back every row ``owner`` holds, e.g. on shutdown; returns how many.
+
+        The rows are due again at once. Their outcome is marked unknown, since an attempt may
+        have been cut short after its request left; the release does not count as an attempt.
+        """
+        _check_owner(owner)
+        now = self._now()
+        async with self._write() as connection:
+            result = await connection.execute(
+                sa.update(outbox)
+                .where(outbox.c.state == "in_flight", outbox.c.lease_owner == owner)
+                .values(
+                    state="pending",
+                    next_attempt_at=now,
+                    lease_owner=None,
+                    lease_until=None,
+                    outcome_unknown=True,
+                    updated_at=now,
+                )
+            )
+        return int(result.rowcount or 0)
+
+    async def requeue(
+        self, complaint_id: int, *, actor: str, destination: str = DEFAULT_DESTINATION
+    ) -> OutboxItem:
+        """Send a ``dead`` (or ``acknowledged``) row again: pending now, attempts from zero.
+
+        Audited. Raises ``NotFound`` for a complaint without such a row and ``InputError`` for
+        a row that is not dead or acknowledged.
+        """
+        now = self._now()
+        async with self._write() as connection:
+            current = await _lock_row(connection, complaint_id, destination)
+            if current.state not in ("dead", "acknowledged"):
+                raise InputError(
+                    f"complaint {complaint_id!r} is {current.state!r} for {destination!r}, not "
+                    "dead: only dead or acknowledged deliveries can be requeued"
+                )
+            row = (
+                await connection.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id == current.id)
+                    .values(state="pending", attempts=0, next_attempt_at=now, updated_at=now)
+                    .returning(*outbox.c)
+                )
+            ).one()
+            await _audit_move(connection, current, row, actor=actor, action="requeue", now=now)
+        return _item(row)
+
+    async def requeue_all_dead(
+        self, *, actor: str, destination: str = DEFAULT_DESTINATION
+    ) -> list[OutboxItem]:
+        """Requeue every ``dead`` row of ``destination`` (see ``requeue``); returns them."""
+        now = self._now()
+        async with self._write() as connection:
+            dead = (
+                await connection.execute(
+                    sa.select(outbox)
+                    .where(outbox.c.destination == destination, outbox.c.state == "dead")
+                    .order_by(outbox.c.id)
+                    .with_for_update()
+                )
+            ).all()
+            requeued = []
+            for current in dead:
+                row = (
+                    await connection.execute(
+                        sa.update(outbox)
+                        .where(outbox.c.id == current.id)
+                        .values(state="pending", attempts=0, next_attempt_at=now, updated_at=now)
+                        .returning(*outbox.c)
+                    )
+                ).one()
+                await _audit_move(connection, current, row, actor=actor, action="requeue", now=now)
+                requeued.append(_item(row))
+        return requeued
+
+    async def acknowledge(
+        self, complaint_id: int, *, actor: str, destination: str = DEFAULT_DESTINATION
+    ) -> OutboxItem:
+        """Mark a ``dead`` row as seen by a person: it leaves the dead letters and stays unsent.
+
+        Audited; acknowledging an acknowledged row changes nothing. Raises ``NotFound`` for a
+        complaint without such a row and ``InputError`` for a row that is not dead.
+        """
+        now = self._now()
+        async with self._write() as connection:
+            current = await _lock_row(connection, complaint_id, destination)
+            if current.state == "acknowledged":
+                return _item(current)
+            if current.state != "dead":
+                raise InputError(
+                    f"complaint {complaint_id!r} is {current.state!r} for {destination!r}, not "
+                    "dead: only dead deliveries can be acknowledged"
+                )
+            row = (
+                await connection.execute(
+                    sa.update(outbox)
+                    .where(outbox.c.id == current.id)
+                    .values(state="acknowledged", updated_at=now)
+                    .returning(*outbox.c)
+                )
+            ).one()
+            await _audit_move(connection, current, row, actor=actor, action="acknowledge", now=now)
+        return _item(row)
+
+    async def get_delivery(
+        self, complaint_id: int, destination: str = DEFAULT_DESTINATION
+    ) -> OutboxItem | None:
+        """The outbox row of ``complaint_id`` for ``destination``, if there is one."""
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(outbox).where(
+                        outbox.c.complaint_id == complaint_id, outbox.c.destination == destination
+                    )
+                )
+            ).first()
+        return None if row is None else _item(row)
+
+    async def list_outbox(
+        self,
+        *,
+        state: OutboxState | None = None,
+        destination: str | None = None,
+        limit: int = 100,
+    ) -> list[OutboxItem]:
+        """Rows in queue order (``next_attempt_at``, then id), optionally of one state."""
+        if state is not None and state not in OUTBOX_STATES:
+            raise ValueError(f"state {state!r} must be one of {', '.join(OUTBOX_STATES)}")
+        if not 1 <= limit <= MAX_LIST_LIMIT:
+            raise ValueError(f"limit {limit!r} must be between 1 and {MAX_LIST_LIMIT}")
+        query = sa.select(outbox).order_by(outbox.c.next_attempt_at, outbox.c.id).limit(limit)
+        if state is not None:
+            query = query.where(outbox.c.state == state)
+        if destination is not None:
+            query = query.where(outbox.c.destination == destination)
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_item(row) for row in rows]
+
+    async def outbox_counts(self, destination: str | None = None) -> OutboxCounts:
+        """Rows per state, the oldest undelivered row and the next due attempt."""
+        where = [] if destination is None else [outbox.c.destination == destination]
+        waiting = outbox.c.state.in_(("pending", "in_flight"))
+        async with self._read() as connection:
+            counts = (
+                await connection.execute(
+                    sa.select(outbox.c.state, sa.func.count())
+                    .where(*where)
+                    .group_by(outbox.c.state)
+                )
+            ).all()
+            oldest, next_due = (
+                await connection.execute(
+                    sa.select(
+                        sa.func.min(sa.case((waiting, outbox.c.created_at))),
+                        sa.func.min(
+                            sa.case((outbox.c.state == "pending", outbox.c.next_attempt_at))
+                        ),
+                    ).where(*where)
+                )
+            ).one()
+        by_state: dict[OutboxState, int] = {state: 0 for state in OUTBOX_STATES}
+        for state, count in counts:
+            by_state[state] = int(count)
+        return OutboxCounts(
+            by_state=by_state,
+            oldest_pending_at=oldest,
+            next_attempt_at=next_due,
+        )
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+_COMPLAINT_COLUMNS: Sequence[sa.ColumnElement[Any]] = tuple(
+    column.label(f"c_{column.name}") for column in complaints.c
+)
+
+
+def _check_owner(owner: str) -> None:
+    if not owner.strip() or len(owner) > 64:
+        raise ValueError(f"owner {owner!r} must be a worker id of 1 to 64 characters")
+
+
+def _clip(error: str) -> str:
+    text = error.strip() or "unknown error"
+    return text if len(text) <= MAX_ERROR_CHARS else text[: MAX_ERROR_CHARS - 3] + "..."
+
+
+def _settle(outbox_id: int, owner: str) -> sa.Update:
+    """An UPDATE of one row that matches only while ``owner`` holds its lease."""
+    return sa.update(outbox).where(
+        outbox.c.id == outbox_id, outbox.c.state == "in_flight", outbox.c.lease_owner == owner
+    )
+
+
+async def _take_over(
+    connection: AsyncConnection,
+    row: sa.Row[Any],
+    owner: str,
+    lease_until: datetime,
+    now: datetime,
+    *,
+    max_attempts: int,
+) -> OutboxItem | None:
+    """Count the expired attempt of ``row`` as failed; claim the row, or bury it if spent."""
+    attempts = row.attempts + 1
+    error = TAKEOVER_ERROR.format(owner=row.lease_owner)
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_error": error,
+        "outcome_unknown": True,
+        "updated_at": now,
+    }
+    if attempts >= max_attempts:
+        values.update(state="dead", lease_owner=None, lease_until=None)
+    else:
+        values.update(lease_owner=owner, lease_until=lease_until)
+    await connection.execute(sa.update(outbox).where(outbox.c.id == row.id).values(**values))
+    if attempts >= max_attempts:
+        return None
+    return _item(row, **values)
+
+
+async def _lock_row(
+    connection: AsyncConnection, complaint_id: int, destination: str
+) -> sa.Row[Any]:
+    row = (
+        await connection.execute(
+            sa.select(outbox)
+            .where(outbox.c.complaint_id == complaint_id, outbox.c.destination == destination)
+            .with_for_update()
+        )
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"complaint {complaint_id!r} has no delivery to {destination!r}; "
+            "check the id with `oss-bridge complaints list`"
+        )
+    return row
+
+
+async def _audit_move(
+    connection: AsyncConnection,
+    before: sa.Row[Any],
+    after: sa.Row[Any],
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+) -> None:
+    await insert_audit(
+        connection,
+        at=now,
+        actor=actor,
+        action=action,
+        entity_type="outbox",
+        entity_id=str(before.complaint_id),
+        before={
+            "state": before.state,
+            "attempts": before.attempts,
+            "last_error": before.last_error,
+        },
+        after={"state": after.state, "attempts": after.attempts},
+        detail={"destination": before.destination, "outbox_id": before.id},
+    )
+
+
+def _item(row: sa.Row[Any], **changes: Any) -> OutboxItem:
+    values = {name: getattr(row, name) for name in _ITEM_FIELDS}
+    values.update({name: value for name, value in changes.items() if name in _ITEM_FIELDS})
+    return OutboxItem(**values)
+
+
+_ITEM_FIELDS = tuple(OutboxItem.__dataclass_fields__)
+
+
+def _complaint(row: sa.Row[Any]) -> Complaint:
+    """The complaint columns (``c_*``) of a claim row as the domain model."""
+    reporter = None
+    if row.c_reporter_name or row.c_reporter_email or row.c_reporter_phone:
+        reporter = Reporter(
+            name=row.c_reporter_name, email=row.c_reporter_email, phone=row.c_reporter_phone
+        )
+    return Complaint(
+        id=row.c_id,
+        receipt_number=row.c_receipt_number,
+        category=row.c_category,
+        object=row.c_object,
+        service_code=row.c_service_code,
+        description=row.c_description,
+        reporter=reporter,
+        anonymous=row.c_anonymous,
+        secret=row.c_secret,
+        occurred_on=row.c_occurred_on,
+        stage=row.c_stage,
+        priority=row.c_priority,
+        received_at=row.c_received_at,
+        updated_at=row.c_updated_at,
+    )

@@ -1,0 +1,331 @@
+"""Status-pull queries: claiming complaints due for a pull, applying what a pull found.
+
+A complaint is pulled while it has a national id (``external_id``), is not ``final`` and its
+``next_pull_at`` has come. A claim leases it to one puller (``pull_lease_owner``,
+``pull_lease_until``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the one writer on SQLite), so
+two pullers never pull the same complaint at once; a crashed puller's lease simply expires.
+
+``apply_pull`` writes everything one pull found in one transaction: the raw national status,
+the stage (only ever forward: stage codes ``a``..``g`` sort in rank order), finality, the next
+pull time, and the events of the history. Events are de-duplicated by the table's unique key
+(complaint, kind, ``dedupe_key``), so re-reading the channel's whole history adds nothing twice.
+``pull_attempts`` counts the pulls since the complaint last changed (failed ones included); the
+schedule stretches the interval with it.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from oss_bridge.domain.vocabulary import Stage
+from oss_bridge.store._base import Queries, as_json, require_aware
+from oss_bridge.store.schema import complaint_events, complaints
+
+EventKind = Literal["status", "followup", "stage", "note"]
+
+MAX_PULL_CLAIM = 10_000
+MAX_DEDUPE_KEY = 200
+
+
+@dataclass(frozen=True, slots=True)
+class PullClaim:
+    """A complaint leased for one pull, with what the puller needs to decide what is new."""
+
+    complaint_id: int
+    external_id: str
+    stage: Stage
+    external_status: str | None
+    external_status_at: datetime | None
+    received_at: datetime
+    unchanged_pulls: int
+    followup_keys: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """One entry for the complaint's history; stored once per (kind, ``dedupe_key``)."""
+
+    kind: EventKind
+    dedupe_key: str
+    payload: dict[str, Any]
+    external_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PullUpdate:
+    """What one pull found, decided by the puller.
+
+    ``external_status`` None keeps the stored status (the answer was older than what we have).
+    ``stage`` is the mapped stage, applied only when it is above the current one (None: keep).
+    ``changed`` resets the count of quiet pulls; ``next_pull_at`` None means never again.
+    """
+
+    external_status: str | None
+    external_status_at: datetime | None
+    stage: Stage | None
+    final: bool
+    events: tuple[NewEvent, ...]
+    next_pull_at: datetime | None
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PullApplied:
+    """What ``apply_pull`` wrote."""
+
+    complaint_id: int
+    stage_before: Stage
+    stage: Stage
+    events_added: int
+    final: bool
+
+    @property
+    def moved(self) -> bool:
+        return self.stage is not self.stage_before
+
+
+@dataclass(frozen=True, slots=True)
+class PullCounts:
+    tracked: int
+    """Complaints with a national id and no final status."""
+    due: int
+    """Of those, the ones whose pull time has come."""
+    final: int
+
+
+async def insert_event(
+    connection: AsyncConnection,
+    *,
+    complaint_id: int,
+    kind: EventKind,
+    dedupe_key: str,
+    payload: dict[str, Any],
+    created_at: datetime,
+    external_at: datetime | None = None,
+) -> bool:
+    """Add one event to a complaint's history unless it holds one with the same key.
+
+    Returns whether it was added. Runs inside the caller's transaction.
+    """
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"dedupe_key {dedupe_key!r} must be 1 to {MAX_DEDUPE_KEY} characters")
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    statement = (
+        insert(complaint_events)
+        .values(
+            complaint_id=complaint_id,
+            kind=kind,
+            dedupe_key=dedupe_key,
+            external_at=external_at,
+            payload=as_json(payload),
+            created_at=created_at,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[
+                complaint_events.c.complaint_id,
+                complaint_events.c.kind,
+                complaint_events.c.dedupe_key,
+            ]
+        )
+    )
+    result = await connection.execute(statement)
+    return bool(result.rowcount)
+
+
+def stage_of(code: str) -> Stage:
+    """The stage stored as ``code``."""
+    for stage in Stage:
+        if stage.value == code:
+            return stage
+    raise ValueError(f"{code!r} is not a stage code; the database holds a value it should not")
+
+
+class PullQueries(Queries):
+    """Named queries of the status puller."""
+
+    async def claim_pulls(self, *, owner: str, lease_seconds: float, limit: int) -> list[PullClaim]:
+        """Lease up to ``limit`` complaints due for a pull, the longest due first."""
+        if not owner.strip() or len(owner) > 64:
+            raise ValueError(f"owner {owner!r} must be a worker id of 1 to 64 characters")
+        if not 1 <= limit <= MAX_PULL_CLAIM:
+            raise ValueError(f"limit {limit!r} must be between 1 and {MAX_PULL_CLAIM}")
+        if not lease_seconds > 0:
+            raise ValueError(f"lease_seconds {lease_seconds!r} must be a positive number")
+        now = self._now()
+        c = complaints.c
+        query = (
+            sa.select(complaints)
+            .where(
+                c.external_id.is_not(None),
+                c.final.is_(False),
+                c.next_pull_at <= now,
+                sa.or_(c.pull_lease_until.is_(None), c.pull_lease_until <= now),
+            )
+            .order_by(c.next_pull_at, c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        async with self._write() as connection:
+            rows = (await connection.execute(query)).all()
+            if not rows:
+                return []
+            ids = [row.id for row in rows]
+            await connection.execute(
+                sa.update(complaints)
+                .where(c.id.in_(ids))
+                .values(
+                    pull_lease_owner=owner,
+                    pull_lease_until=now + timedelta(seconds=lease_seconds),
+                )
+            )
+            keys: dict[int, set[str]] = defaultdict(set)
+            events = await connection.execute(
+                sa.select(complaint_events.c.complaint_id, complaint_events.c.dedupe_key).where(
+                    complaint_events.c.complaint_id.in_(ids),
+                    complaint_events.c.kind == "followup",
+                )
+            )
+            for complaint_id, key in events:
+                keys[complaint_id].add(key)
+        return [
+            PullClaim(
+                complaint_id=row.id,
+                external_id=row.external_id,
+                stage=stage_of(row.stage),
+                external_status=row.external_status,
+                external_status_at=row.external_status_at,
+                received_at=row.received_at,
+                unchanged_pulls=row.pull_attempts,
+                followup_keys=frozenset(keys[row.id]),
+            )
+            for row in rows
+        ]
+
+    async def apply_pull(
+        self, complaint_id: int, *, owner: str, update: PullUpdate
+    ) -> PullApplied | None:
+        """Write what one pull found (see the module docstring); release the lease.
+
+        Returns ``None``, writing nothing, when ``owner`` no longer holds the pull lease.
+        """
+        require_aware(update.external_status_at, "external_status_at")
+        require_aware(update.next_pull_at, "next_pull_at")
+        now = self._now()
+        c = complaints.c
+        async with self._write() as connection:
+            current = (
+                await connection.execute(
+                    sa.select(c.stage, c.final)
+                    .where(c.id == complaint_id, c.pull_lease_owner == owner)
+                    .with_for_update()
+                )
+            ).first()
+            if current is None:
+                return None
+            before = stage_of(current.stage)
+            stage = before
+            if update.stage is not None and update.stage.rank > before.rank:
+                stage = update.stage
+            final = bool(current.final) or update.final
+            values: dict[str, Any] = {
+                "stage": stage.value,
+                "final": final,
+                "next_pull_at": None if final else update.next_pull_at,
+                "pull_attempts": 0 if update.changed else c.pull_attempts + 1,
+                "pull_lease_owner": None,
+                "pull_lease_until": None,
+            }
+            if update.external_status is not None:
+                values["external_status"] = update.external_status
+                values["external_status_at"] = update.external_status_at
+            if update.changed or stage is not before:
+                values["updated_at"] = now
+            await connection.execute(
+                sa.update(complaints).where(c.id == complaint_id).values(values)
+            )
+            added = 0
+            for event in update.events:
+                added += await insert_event(
+                    connection,
+                    complaint_id=complaint_id,
+                    kind=event.kind,
+                    dedupe_key=event.dedupe_key,
+                    payload=event.payload,
+                    external_at=event.external_at,
+                    created_at=now,
+                )
+            if stage is not before:
+                added += await insert_event(
+                    connection,
+                    complaint_id=complaint_id,
+                    kind="stage",
+                    dedupe_key=f"stage:{stage.value}",
+                    payload={
+                        "from": before.value,
+                        "to": stage.value,
+                        "external_status": update.external_status,
+                    },
+                    external_at=update.external_status_at,
+                    created_at=now,
+                )
+        return PullApplied(
+            complaint_id=complaint_id,
+            stage_before=before,
+            stage=stage,
+            events_added=added,
+            final=final,
+        )
+
+    async def record_pull_failure(
+        self, complaint_id: int, *, owner: str, next_pull_at: datetime
+    ) -> bool:
+        """Release the lease after a failed pull and set the next try; False if not leased."""
+        require_aware(next_pull_at, "next_pull_at")
+        c = complaints.c
+        async with self._write() as connection:
+            result = await connection.execute(
+                sa.update(complaints)
+                .where(c.id == complaint_id, c.pull_lease_owner == owner)
+                .values(
+                    next_pull_at=next_pull_at,
+                    pull_attempts=c.pull_attempts + 1,
+                    pull_lease_owner=None,
+                    pull_lease_until=None,
+                )
+            )
+        return bool(result.rowcount)
+
+    async def release_pull_leases(self, owner: str) -> int:
+        """Give back every pull lease ``owner`` holds, e.g. on shutdown; returns how many."""
+        c = complaints.c
+        async with self._write() as connection:
+            result = await connection.execute(
+                sa.update(complaints)
+                .where(c.pull_lease_owner == owner)
+                .values(pull_lease_owner=None, pull_lease_until=None)
+            )
+        return int(result.rowcount or 0)
+
+    async def pull_counts(self) -> PullCounts:
+        """How many complaints the puller follows, how many are due now, how many are final."""
+        now = self._now()
+        c = complaints.c
+        tracked = sa.and_(c.external_id.is_not(None), c.final.is_(False))
+        async with self._read() as connection:
+            row = (
+                await connection.execute(
+                    sa.select(
+                        sa.func.count().filter(tracked),
+                        sa.func.count().filter(sa.and_(tracked, c.next_pull_at <= now)),
+                        sa.func.count().filter(c.final.is_(True)),
+                    )
+                )
+            ).one()
+        return PullCounts(tracked=int(row[0]), due=int(row[1]), final=int(row[2]))

@@ -1,0 +1,60 @@
+"""The canonical content of a service standard and its hash. Pure functions, no I/O.
+
+Two standards that compare equal get the same canonical content and the same hash, so sync can
+tell "changed" from "unchanged" by comparing hashes alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+
+from oss_bridge.domain import ServiceStandard
+
+
+def canonical_content(standard: ServiceStandard) -> dict[str, Any]:
+    """The JSON-mode dump of ``standard`` with every decimal written in its shortest form.
+
+    pydantic dumps a ``Decimal`` as ``str(value)``, so the equal amounts ``5000`` and
+    ``5000.00`` would dump (and hash) differently; here both become ``"5000"``.
+    """
+    normalised: dict[str, Any] = _normalise_decimals(standard.model_dump(mode="json"), standard)
+    return normalised
+
+
+def content_hash(standard: ServiceStandard) -> str:
+    """SHA-256 (hex) of the canonical content, serialised with sorted keys and no spaces."""
+    return hash_content(canonical_content(standard))
+
+
+def hash_content(content: Any) -> str:
+    """SHA-256 (hex) of JSON ``content`` as ``content_hash`` serialises it."""
+    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _normalise_decimals(dumped: Any, value: Any) -> Any:
+    """Walk the JSON dump beside the Python value it came from, rewriting decimals."""
+    if isinstance(value, Decimal):
+        return _decimal_text(value)
+    if isinstance(value, BaseModel) and isinstance(dumped, dict):
+        return {
+            key: _normalise_decimals(item, getattr(value, key, None))
+            for key, item in dumped.items()
+        }
+    if isinstance(value, dict) and isinstance(dumped, dict):
+        return {key: _normalise_decimals(item, value.get(key)) for key, item in dumped.items()}
+    if isinstance(value, list | tuple) and isinstance(dumped, list):
+        return [_normalise_decimals(d, v) for d, v in zip(dumped, value, strict=True)]
+    return dumped
+
+
+def _decimal_text(value: Decimal) -> str:
+    if not value.is_finite():
+        return str(value)
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "0") else text
