@@ -7,6 +7,7 @@ with ``raise ... from exc`` so the cause stays visible in tracebacks.
 
     BridgeError
     ├── ConfigError                  bad or missing configuration                  (exit 2)
+    ├── ShuttingDown                 the daemon is stopping and takes no new work; retry later
     ├── InputError                   bad input from a person or a caller           (exit 2 / 4xx)
     │   ├── FieldErrors              field by field (``errors``: {"reporter.email": [messages]})
     │   └── PageParseError           a service-standard page lacks sections or cannot be read
@@ -48,6 +49,12 @@ class BridgeError(Exception):
 
 class ConfigError(BridgeError):
     """The configuration is invalid; the message names the key and what is wrong."""
+
+
+class ShuttingDown(BridgeError):
+    """The daemon is stopping: it finishes what it started and takes no new work."""
+
+    retryable = True
 
 
 class InputError(BridgeError):
