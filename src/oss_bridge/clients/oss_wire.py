@@ -1,0 +1,419 @@
+"""OSS wire format (DESIGN.md 3.1) and its mapping to and from the domain ``ServiceStandard``.
+
+Every OSS field name lives in this module. The models are strict (types are not coerced, required
+fields are required) except where the real API is known to be inconsistent:
+
+- ``kode`` arrives as a number or a numeric string;
+- the answer's wrapper key is spelt ``respon{method}`` with varying case and, in places, an
+  underscore (``responGetDataReferensi``, ``respon_getDataReferensi``);
+- codes of the reference tables (``kode_referensi``, and ``kd_izin`` which names one) arrive as
+  numbers or strings; both are read as text, the form the table's codes are compared in.
+
+Unknown keys in answers are ignored, so OSS adding a field breaks nothing.
+
+Assumed parts (no public specification): the inquiry and receive methods, the entry's shape, and
+``instansi``, an optional entry field naming the agency that provides the service. Absent means
+the region's own agency (from config) both ways: an entry without it is read as the region's
+agency (``EntryDefaults.agency``), and a standard of the region's agency is sent without it.
+
+The ``pengaduan`` object (assumed) maps the domain ``ComplaintHandling`` key by key:
+``ketentuan``/rules, ``tahapan``/stages, ``kategori``/categories, ``objek``/objects,
+``prosedur``/procedure, ``kontak{alamat, telepon, situs}``/contact{address, phone, website}.
+Being our own reading, it is held to exactly these keys: an unknown key is an error rather than
+a complaint-handling fact silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StrictInt,
+    StrictStr,
+)
+
+from oss_bridge.domain.service_standard import (
+    ComplaintHandling,
+    CompletionTime,
+    Contact,
+    Fee,
+    ServiceStandard,
+)
+
+PERMIT_CODES_TABLE = "8"
+
+# Fields of a service standard that OSS does not hold; the region keeps them.
+LOCAL_ONLY_FIELDS: tuple[str, ...] = (
+    "sk_number",
+    "legal_basis",
+    "facilities",
+    "staff_competence",
+    "internal_supervision",
+    "staff_count",
+    "service_guarantee",
+    "security_guarantee",
+    "performance_evaluation",
+)
+
+
+def _kode(value: Any) -> Any:
+    """OSS sends ``kode`` as 200 or "200"; accept both, nothing else."""
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return value
+
+
+def _code_text(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _nominal(value: Any) -> Any:
+    """A JSON number as an exact Decimal (via its text, so 0.1 stays 0.1); anything else fails."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"nominal must be a JSON number, not {value!r}")
+    return Decimal(str(value))
+
+
+def _iso_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO-8601 date-time text, not {value!r}")
+    return value
+
+
+Kode = Annotated[StrictInt, BeforeValidator(_kode)]
+CodeText = Annotated[StrictStr, BeforeValidator(_code_text)]
+Nominal = Annotated[Decimal, BeforeValidator(_nominal)]
+Timestamp = Annotated[AwareDatetime, Strict(False), BeforeValidator(_iso_text)]
+TextList = list[StrictStr]
+
+
+class _Wire(BaseModel):
+    model_config = ConfigDict(strict=True, extra="ignore", frozen=True)
+
+
+class _Out(BaseModel):
+    """What we send: exactly these keys, nothing else."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- answers -------------------------------------------------------------------------------
+
+
+class Header(_Wire):
+    """The part of every answer that says how it went."""
+
+    kode: Kode
+    keterangan: StrictStr | None = None
+
+
+class ReferenceRow(_Wire):
+    kode_referensi: CodeText
+    uraian_referensi: StrictStr
+    keterangan_referensi: StrictStr | None = None
+
+
+class ReferenceAnswer(Header):
+    dataReferensi: list[ReferenceRow]  # OSS's own spelling
+
+
+class WaktuPenyelesaian(_Wire):
+    nilai: StrictInt = Field(ge=0)
+    satuan: Literal["hari", "hari_kerja"]
+
+
+class Biaya(_Wire):
+    nominal: Nominal = Field(ge=0)
+    keterangan: StrictStr | None = None
+
+
+class Kontak(_Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    alamat: StrictStr | None = None
+    telepon: StrictStr | None = None
+    situs: StrictStr | None = None
+
+
+class Pengaduan(_Wire):
+    model_config = ConfigDict(extra="forbid")
+
+    ketentuan: TextList = []
+    tahapan: TextList = []
+    kategori: TextList = []
+    objek: TextList = []
+    prosedur: TextList = []
+    kontak: Kontak = Kontak()
+
+
+class Entry(_Wire):
+    """One service standard as OSS holds it."""
+
+    id_layanan: StrictStr
+    kd_daerah: StrictStr
+    kd_izin: CodeText | None = None
+    nama_layanan: StrictStr
+    instansi: StrictStr | None = None  # assumed; see the module docstring
+    persyaratan: TextList
+    prosedur: TextList
+    waktu_penyelesaian: WaktuPenyelesaian
+    biaya: Biaya
+    produk: TextList
+    pengaduan: Pengaduan
+    versi: StrictInt
+    diperbarui: Timestamp
+    status: Literal["aktif", "nonaktif"]
+
+
+class InquiryAnswer(Header):
+    data: list[Entry]
+    next_cursor: StrictStr | None = None
+
+
+class RawInquiryAnswer(Header):
+    """``InquiryAnswer`` with its entries left unread, to be read one by one.
+
+    The page itself (a list of entries, a cursor) must still be well formed; an entry that is
+    not a valid ``Entry`` then spoils only itself, not the page.
+    """
+
+    data: list[Any]
+    next_cursor: StrictStr | None = None
+
+
+class ReceiveAnswer(Header):
+    versi: StrictInt
+
+
+class ConflictAnswer(Header):
+    """Code 409: OSS holds another version; ``data`` is its current entry, null if none."""
+
+    data: Entry | None = None
+
+
+# --- requests ------------------------------------------------------------------------------
+
+
+class ReferenceQuery(_Out):
+    kode: str
+
+
+class InquiryQuery(_Out):
+    kd_daerah: str
+    sejak: str | None
+    cursor: str | None
+    limit: int
+
+
+class KontakOut(_Out):
+    alamat: str | None
+    telepon: str | None
+    situs: str | None
+
+
+class PengaduanOut(_Out):
+    ketentuan: list[str]
+    tahapan: list[str]
+    kategori: list[str]
+    objek: list[str]
+    prosedur: list[str]
+    kontak: KontakOut
+
+
+class WaktuOut(_Out):
+    nilai: int
+    satuan: Literal["hari", "hari_kerja"]
+
+
+class BiayaOut(_Out):
+    # A JSON number: OSS reads rupiah amounts as numbers, never as text.
+    nominal: int | float
+    keterangan: str | None
+
+
+class EntryOut(_Out):
+    """One entry as sent to ``receiveStandarPelayanan``."""
+
+    id_layanan: str
+    kd_daerah: str
+    kd_izin: str | None
+    nama_layanan: str
+    instansi: str | None
+    persyaratan: list[str]
+    prosedur: list[str]
+    waktu_penyelesaian: WaktuOut
+    biaya: BiayaOut
+    produk: list[str]
+    pengaduan: PengaduanOut
+    status: Literal["aktif", "nonaktif"]
+    versi_dasar: int | None
+
+
+# --- mapping -------------------------------------------------------------------------------
+
+_UNIT_TO_WIRE: dict[str, Literal["hari", "hari_kerja"]] = {
+    "day": "hari",
+    "working_day": "hari_kerja",
+}
+_UNIT_FROM_WIRE: dict[str, Literal["day", "working_day"]] = {
+    "hari": "day",
+    "hari_kerja": "working_day",
+}
+_STATUS_TO_WIRE: dict[str, Literal["aktif", "nonaktif"]] = {
+    "active": "aktif",
+    "inactive": "nonaktif",
+}
+_STATUS_FROM_WIRE: dict[str, Literal["active", "inactive"]] = {
+    "aktif": "active",
+    "nonaktif": "inactive",
+}
+
+
+@dataclass(frozen=True)
+class EntryDefaults:
+    """What a wire entry lacks and the domain needs.
+
+    ``agency`` stands in when OSS sends no ``instansi``. ``local`` is the region's own entry,
+    whose fields OSS does not hold (``LOCAL_ONLY_FIELDS``: decree number, management
+    components) are carried over unchanged; without it they take their empty defaults.
+    """
+
+    agency: str
+    local: ServiceStandard | None = None
+
+
+def to_domain(entry: Entry, *, defaults: EntryDefaults) -> ServiceStandard:
+    """The domain service standard an OSS entry describes.
+
+    Raises pydantic's ``ValidationError`` when the entry is valid on the wire but not as a
+    service standard (e.g. no requirements); the client turns that into ``MalformedResponse``.
+    """
+    local_fields: dict[str, Any] = {}
+    if defaults.local is not None:
+        local_fields = {name: getattr(defaults.local, name) for name in LOCAL_ONLY_FIELDS}
+    kontak = entry.pengaduan.kontak
+    return ServiceStandard(
+        code=entry.id_layanan,
+        name=entry.nama_layanan,
+        agency=entry.instansi or defaults.agency,
+        permit_code=entry.kd_izin,
+        requirements=tuple(entry.persyaratan),
+        procedure=tuple(entry.prosedur),
+        completion_time=CompletionTime(
+            value=entry.waktu_penyelesaian.nilai,
+            unit=_UNIT_FROM_WIRE[entry.waktu_penyelesaian.satuan],
+        ),
+        fee=Fee(amount=entry.biaya.nominal, note=entry.biaya.keterangan),
+        products=tuple(entry.produk),
+        complaint_handling=ComplaintHandling(
+            rules=tuple(entry.pengaduan.ketentuan),
+            stages=tuple(entry.pengaduan.tahapan),
+            categories=tuple(entry.pengaduan.kategori),
+            objects=tuple(entry.pengaduan.objek),
+            procedure=tuple(entry.pengaduan.prosedur),
+            contact=Contact(address=kontak.alamat, phone=kontak.telepon, website=kontak.situs),
+        ),
+        status=_STATUS_FROM_WIRE[entry.status],
+        **local_fields,
+    )
+
+
+def to_wire(
+    standard: ServiceStandard, *, kd_daerah: str, agency: str, versi_dasar: int | None
+) -> EntryOut:
+    """The entry to send for ``standard``; ``versi_dasar`` is the versi we last saw, None creates.
+
+    ``agency`` is the region's own agency: a standard of that agency is sent without
+    ``instansi`` (see the module docstring).
+    """
+    handling = standard.complaint_handling
+    amount = standard.fee.amount
+    nominal: int | float = int(amount) if amount == amount.to_integral_value() else float(amount)
+    return EntryOut(
+        id_layanan=standard.code,
+        kd_daerah=kd_daerah,
+        kd_izin=standard.permit_code,
+        nama_layanan=standard.name,
+        instansi=None if standard.agency == agency else standard.agency,
+        persyaratan=list(standard.requirements),
+        prosedur=list(standard.procedure),
+        waktu_penyelesaian=WaktuOut(
+            nilai=standard.completion_time.value,
+            satuan=_UNIT_TO_WIRE[standard.completion_time.unit],
+        ),
+        biaya=BiayaOut(nominal=nominal, keterangan=standard.fee.note),
+        produk=list(standard.products),
+        pengaduan=PengaduanOut(
+            ketentuan=list(handling.rules),
+            tahapan=list(handling.stages),
+            kategori=list(handling.categories),
+            objek=list(handling.objects),
+            prosedur=list(handling.procedure),
+            kontak=KontakOut(
+                alamat=handling.contact.address,
+                telepon=handling.contact.phone,
+                situs=handling.contact.website,
+            ),
+        ),
+        status=_STATUS_TO_WIRE[standard.status],
+        versi_dasar=versi_dasar,
+    )
+
+
+# The upper-case key each method's request wraps its payload in (DESIGN.md 3.1).
+REQUEST_KEYS: dict[str, str] = {
+    "getDataReferensi": "GETDATAREFERENSI",
+    "inqueryStandarPelayanan": "INQUERYSTANDARPELAYANAN",
+    "receiveStandarPelayanan": "STANDARPELAYANAN",
+}
+
+
+def request_body(method: str, payload: BaseModel) -> dict[str, Any]:
+    """The request of ``method``: its payload wrapped in the method's key (``REQUEST_KEYS``).
+
+    An absent ``instansi`` is left out rather than sent as null; every other field is sent.
+    """
+    data = payload.model_dump(mode="json")
+    if data.get("instansi", "") is None:
+        del data["instansi"]
+    return {REQUEST_KEYS[method]: data}
+
+
+def answer_payload(body: Any, method: str) -> Any:
+    """The payload under ``respon{method}``, found whatever the key's case or underscores.
+
+    Raises ``LookupError`` naming the keys present when there is not exactly one such key.
+    """
+    if not isinstance(body, dict):
+        raise LookupError(f"expected a JSON object, got {type(body).__name__}")
+    wanted = _fold_key("respon" + method)
+    found = [key for key in body if _fold_key(key) == wanted]
+    if len(found) != 1:
+        raise LookupError(
+            f"expected one key 'respon{method}', found {sorted(body)!r}"
+            if not found
+            else f"found several spellings of 'respon{method}': {found!r}"
+        )
+    return body[found[0]]
+
+
+def _fold_key(key: str) -> str:
+    return key.replace("_", "").casefold()
+
+
+def timestamp_to_wire(instant: datetime) -> str:
+    """An aware instant as the ISO-8601 text OSS reads."""
+    if instant.tzinfo is None:
+        raise ValueError(f"{instant!r} has no time zone; pass an aware datetime")
+    return instant.isoformat()

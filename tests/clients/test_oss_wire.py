@@ -1,0 +1,162 @@
+"""The OSS wire mapping, both ways, as pure functions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+
+from oss_bridge.clients.oss_wire import (
+    LOCAL_ONLY_FIELDS,
+    Entry,
+    EntryDefaults,
+    answer_payload,
+    to_domain,
+    to_wire,
+)
+from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.service_standard import CONTENT_FIELDS
+from tests.clients.support import AGENCY
+from tests.factories import make_standard
+from tests.strategies import service_standards
+
+STAMP = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
+
+
+def as_received(standard: ServiceStandard, *, agency: str = AGENCY, versi: int = 1) -> Entry:
+    """What OSS would send back after storing ``to_wire(standard)``."""
+    sent = to_wire(standard, kd_daerah="1405", agency=agency, versi_dasar=None)
+    data = sent.model_dump(mode="json", exclude={"versi_dasar"})
+    if data["instansi"] is None:
+        del data["instansi"]
+    return Entry.model_validate({**data, "versi": versi, "diperbarui": STAMP.isoformat()})
+
+
+@settings(max_examples=150, deadline=None)
+@given(service_standards())
+def test_a_standard_sent_and_read_back_with_its_local_entry_is_the_same_standard(
+    standard: ServiceStandard,
+) -> None:
+    entry = as_received(standard)
+
+    assert to_domain(entry, defaults=EntryDefaults(agency=AGENCY, local=standard)) == standard
+
+
+@settings(max_examples=50, deadline=None)
+@given(service_standards())
+def test_without_the_local_entry_only_the_fields_oss_does_not_hold_are_lost(
+    standard: ServiceStandard,
+) -> None:
+    back = to_domain(as_received(standard), defaults=EntryDefaults(agency=AGENCY))
+
+    for name in CONTENT_FIELDS:
+        if name in LOCAL_ONLY_FIELDS:
+            assert getattr(back, name) == ServiceStandard.model_fields[name].default
+        else:
+            assert getattr(back, name) == getattr(standard, name), name
+
+
+def test_every_field_of_a_standard_is_either_on_the_wire_or_kept_locally() -> None:
+    on_the_wire = {
+        "code",
+        "name",
+        "agency",
+        "permit_code",
+        "requirements",
+        "procedure",
+        "completion_time",
+        "fee",
+        "products",
+        "complaint_handling",
+        "status",
+    }
+
+    assert on_the_wire | set(LOCAL_ONLY_FIELDS) == set(ServiceStandard.model_fields)
+    assert not on_the_wire & set(LOCAL_ONLY_FIELDS)
+
+
+def test_a_standard_of_the_regions_own_agency_is_sent_without_instansi() -> None:
+    sent = to_wire(make_standard(), kd_daerah="1405", agency=AGENCY, versi_dasar=2)
+
+    assert sent.instansi is None
+    assert sent.versi_dasar == 2
+
+
+def test_an_entry_without_instansi_is_read_as_the_regions_agency() -> None:
+    entry = as_received(make_standard(agency="Dinas Lain"), agency="Dinas Lain")
+
+    assert to_domain(entry, defaults=EntryDefaults(agency="Dinas Kita")).agency == "Dinas Kita"
+
+
+@pytest.mark.parametrize(
+    ("amount", "nominal"),
+    [
+        (Decimal(0), 0),
+        (Decimal("50000.00"), 50000),
+        (Decimal("12500.50"), 12500.5),
+        (Decimal("0.10"), 0.1),
+    ],
+)
+def test_a_fee_is_sent_as_a_json_number_whole_when_it_can_be(
+    amount: Decimal, nominal: float
+) -> None:
+    standard = make_standard(fee={"amount": amount, "note": None})
+
+    sent = to_wire(standard, kd_daerah="1405", agency=AGENCY, versi_dasar=None).biaya.nominal
+
+    assert sent == nominal
+    assert isinstance(sent, int) is (amount == amount.to_integral_value())
+
+
+@pytest.mark.parametrize(("unit", "satuan"), [("day", "hari"), ("working_day", "hari_kerja")])
+def test_completion_time_units_map_both_ways(unit: str, satuan: str) -> None:
+    standard = make_standard(completion_time={"value": 3, "unit": unit})
+
+    entry = as_received(standard)
+
+    assert entry.waktu_penyelesaian.satuan == satuan
+    assert to_domain(entry, defaults=EntryDefaults(agency=AGENCY)).completion_time == (
+        standard.completion_time
+    )
+
+
+@pytest.mark.parametrize(("status", "wire_status"), [("active", "aktif"), ("inactive", "nonaktif")])
+def test_status_maps_both_ways(status: str, wire_status: str) -> None:
+    entry = as_received(make_standard(status=status))
+
+    assert entry.status == wire_status
+    assert to_domain(entry, defaults=EntryDefaults(agency=AGENCY)).status == status
+
+
+@pytest.mark.parametrize(
+    ("body", "payload"),
+    [
+        ({"responreceiveStandarPelayanan": {"kode": 200}}, {"kode": 200}),
+        ({"responReceiveStandarPelayanan": {"kode": 200}}, {"kode": 200}),
+        ({"respon_receiveStandarPelayanan": {"kode": 200}}, {"kode": 200}),
+        ({"responreceivestandarpelayanan": {"kode": 200}, "debug": 1}, {"kode": 200}),
+    ],
+)
+def test_the_payload_is_found_under_any_spelling_of_its_wrapper(
+    body: dict[str, Any], payload: dict[str, Any]
+) -> None:
+    assert answer_payload(body, "receiveStandarPelayanan") == payload
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "found []"),
+        ({"respongetDataReferensi": {}}, "found ['respongetDataReferensi']"),
+        ({"responX": 1, "RESPONX": 2}, "several spellings"),
+        ("text", "expected a JSON object"),
+    ],
+)
+def test_a_missing_or_ambiguous_wrapper_is_named(body: Any, message: str) -> None:
+    method = "X" if isinstance(body, dict) and "responX" in body else "receiveStandarPelayanan"
+
+    with pytest.raises(LookupError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        answer_payload(body, method)
