@@ -22,6 +22,7 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from oss_bridge.domain.vocabulary import ComplaintCategory
 from oss_bridge.errors import ConfigError
 from oss_bridge.services.complaints.triage import TriageSettings
 
@@ -106,6 +107,36 @@ class LaporSettings(HttpSettings):
     auth_value: SecretStr = SecretStr("demo-auth-value")
     token: SecretStr = SecretStr("demo-token")
     disposition_id: str = Field(default="1405", description="the national id of our institution")
+    category_ids: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_CATEGORY_IDS),
+        description="the channel's category_id for each of our complaint category codes; "
+        "categories not named keep their default",
+    )
+
+    @model_validator(mode="after")
+    def _check_category_ids(self) -> LaporSettings:
+        known = {category.value for category in ComplaintCategory}
+        unknown = sorted(set(self.category_ids) - known)
+        if unknown:
+            raise ValueError(
+                f"category_ids: {unknown[0]!r} is not a complaint category; "
+                f"use one of {sorted(known)!r}"
+            )
+        blank = sorted(code for code, value in self.category_ids.items() if not value.strip())
+        if blank:
+            raise ValueError(f"category_ids: {blank[0]!r} needs the channel's category id")
+        self.category_ids = {**DEFAULT_CATEGORY_IDS, **self.category_ids}
+        return self
+
+
+# The channel's categories for ours, as the channel's master list (and the mock) names them.
+DEFAULT_CATEGORY_IDS: dict[str, str] = {
+    "perizinan_berusaha": "101",
+    "kegiatan_usaha": "102",
+    "pengawasan": "103",
+    "penyalahgunaan_oss": "104",
+    "hambatan_oss": "105",
+}
 
 
 class ApiSettings(_Section):
@@ -133,6 +164,21 @@ class CatalogueSettings(_Section):
         default_factory=lambda: _DEFAULT_OWNERSHIP.copy(),
         description="who wins a field both sides changed; fields not named are shared",
     )
+    push_concurrency: int = Field(
+        default=4, ge=1, le=64, description="entries a push sends to OSS at once"
+    )
+    export_base_uri: str = Field(
+        default="https://dpmptsp.pelalawankab.go.id/katalog",
+        description="root of the IRIs that `catalogue export --format cpsv-jsonld` mints",
+    )
+
+    @model_validator(mode="after")
+    def _check_export_base_uri(self) -> CatalogueSettings:
+        if not self.export_base_uri.startswith(("http://", "https://")):
+            raise ValueError(
+                f"export_base_uri {self.export_base_uri!r} must start with http:// or https://"
+            )
+        return self
 
 
 _DEFAULT_OWNERSHIP: dict[str, FieldOwner] = {
@@ -183,6 +229,12 @@ _DEFAULT_PULL_TIERS: tuple[tuple[float | None, float], ...] = (
 class StatusPullSettings(_Section):
     interval_seconds: float = Field(default=60, gt=0)
     concurrency: int = Field(default=8, ge=1, le=256)
+    batch_size: int = Field(
+        default=200, ge=1, le=10_000, description="most complaints pulled in one pass"
+    )
+    lease_seconds: float = Field(
+        default=120, gt=0, description="how long a puller holds a complaint before others may"
+    )
     mapping_file: Path | None = Field(
         default=None, description="status mapping TOML; None uses the packaged default"
     )
@@ -250,6 +302,16 @@ class SchedulerSettings(_Section):
     jitter_seconds: float = Field(default=5, ge=0)
     misfire_grace_seconds: float = Field(default=60, ge=0)
     shutdown_grace_seconds: float = Field(default=10, gt=0)
+    deadline_check_interval_seconds: float = Field(
+        default=900, gt=0, description="seconds between checks for overdue complaints"
+    )
+    daily_summary_hour: int = Field(
+        default=7,
+        ge=0,
+        le=23,
+        description="hour of the office day (Asia/Jakarta) at which the daily summary of what "
+        "needs a person is logged",
+    )
 
 
 class LoggingSettings(_Section):

@@ -8,19 +8,22 @@ change of content and an audit entry with the content before and after.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oss_bridge.domain import ServiceStandard
 from oss_bridge.errors import ConcurrentChange
 from oss_bridge.store._base import Queries
 from oss_bridge.store._catalogue import ENTITY, _check_origin, _stored
-from oss_bridge.store.hashing import canonical_content, hash_content
+from oss_bridge.store.hashing import _decimal_text, canonical_content, hash_content
 from oss_bridge.store.records import Change, Origin, StoredStandard
 from oss_bridge.store.schema import audit_log, service_standard_versions, service_standards
 
@@ -61,6 +64,58 @@ class SyncWrite:
     @property
     def code(self) -> str:
         return self.standard.code
+
+
+Path = tuple[str, ...]
+
+
+def _decimal_paths(model: type[BaseModel], prefix: Path = ()) -> list[Path] | None:
+    """Where ``model`` holds decimals, as attribute paths; None if one sits in a container.
+
+    ``canonical_content`` finds the decimals by walking every value of a standard; knowing where
+    they are spares that walk, which is most of the cost of a page's hashes.
+    """
+    paths: list[Path] = []
+    for name, info in model.model_fields.items():
+        annotation = info.annotation
+        if annotation is Decimal:
+            paths.append((*prefix, name))
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            inner = _decimal_paths(annotation, (*prefix, name))
+            if inner is None:
+                return None
+            paths.extend(inner)
+        elif _mentions_decimal_or_model(annotation):
+            return None
+    return paths
+
+
+def _mentions_decimal_or_model(annotation: Any) -> bool:
+    if annotation is Decimal or (
+        isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    ):
+        return True
+    return any(_mentions_decimal_or_model(arg) for arg in typing.get_args(annotation))
+
+
+_DECIMALS = _decimal_paths(ServiceStandard)
+
+
+def canonical(standard: ServiceStandard) -> dict[str, Any]:
+    """Exactly ``canonical_content(standard)``, computed faster (see ``_decimal_paths``)."""
+    if _DECIMALS is None:
+        return canonical_content(standard)
+    data: dict[str, Any] = standard.model_dump(mode="json")
+    for path in _DECIMALS:
+        value: Any = standard
+        target = data
+        for key in path[:-1]:
+            value = getattr(value, key)
+            target = target[key]
+        amount = getattr(value, path[-1])
+        if amount is not None:
+            target[path[-1]] = _decimal_text(amount)
+    return data
 
 
 def _chunks(codes: Collection[str]) -> Iterator[list[str]]:
@@ -170,12 +225,12 @@ class _Plan:
                 f"{write.expected_local_version!r} as read; it changed meanwhile, so run the "
                 "sync again"
             )
-        content = canonical_content(write.standard)
+        content = canonical(write.standard)
         digest = hash_content(content)
         if write.base is None:
             base, base_digest = content, digest
         else:
-            base = canonical_content(write.base)
+            base = canonical(write.base)
             base_digest = hash_content(base)
         deleting = write.standard.status == "inactive"
         was_deleted = row is not None and row.deleted_at is not None
@@ -276,9 +331,7 @@ class _Plan:
         if self.content_updates:
             await connection.execute(sa.update(_standards).where(by_code), self.content_updates)
         if self.bookkeeping_updates:
-            await connection.execute(
-                sa.update(_standards).where(by_code), self.bookkeeping_updates
-            )
+            await connection.execute(sa.update(_standards).where(by_code), self.bookkeeping_updates)
         if self.versions:
             await connection.execute(sa.insert(service_standard_versions), self.versions)
         if self.audits:

@@ -20,6 +20,7 @@ from oss_bridge.store._engine import WRITE_OPTION, create_engine, display_url, t
 from oss_bridge.store._outbox import OutboxQueries
 from oss_bridge.store._pulls import PullQueries
 from oss_bridge.store._quarantine import QuarantineQueries
+from oss_bridge.store._reports import ReportQueries
 from oss_bridge.store._runs import RunQueries
 from oss_bridge.store.migrate import SchemaState, check_schema
 
@@ -34,6 +35,7 @@ class _AllQueries(
     ComplaintQueries,
     OutboxQueries,
     PullQueries,
+    ReportQueries,
 ):
     """Every query group; a new group is a ``Queries`` mixin added to this list."""
 

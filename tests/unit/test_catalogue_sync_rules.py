@@ -1,0 +1,296 @@
+"""The sync's pure decisions: what is stored after merging an entry, and what is left to send.
+
+``reconcile`` wraps ``catalogue_merge.merge`` (whose own properties are checked in
+``test_merge_properties``) with what the store needs: the next base, open conflicts kept out of
+the merge, and a cheap path for entries new to the region.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oss_bridge.config import CatalogueSettings
+from oss_bridge.domain import ServiceStandard
+from oss_bridge.services.catalogue_merge import REMOTE_FIELDS, fields_hash, remote_view
+from oss_bridge.services.catalogue_sync import (
+    EntryIssue,
+    SyncCounts,
+    SyncReport,
+    effective_standard,
+    reconcile,
+    to_send,
+)
+from oss_bridge.store import Conflict, StoredStandard
+from oss_bridge.store._catalogue_sync import canonical
+from oss_bridge.store.hashing import canonical_content
+from tests.factories import make_standard
+from tests.strategies import edited, ownerships, service_standards
+
+PROPERTY = settings(max_examples=100, deadline=None)
+OWNERSHIP = CatalogueSettings().field_ownership
+NOW = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+
+
+def stored(
+    standard: ServiceStandard,
+    *,
+    base: ServiceStandard | None = None,
+    remote_versi: int | None = 3,
+    deleted: bool = False,
+) -> StoredStandard:
+    return StoredStandard(
+        standard=standard,
+        content_hash="",
+        local_version=2,
+        remote_versi=remote_versi,
+        base=base,
+        base_hash=None,
+        origin="local",
+        dirty=base != standard,
+        deleted_at=NOW if deleted else None,
+        created_at=NOW,
+        updated_at=NOW,
+        synced_at=NOW,
+    )
+
+
+def conflict(field: str, *, base: Any, local: Any, remote: Any) -> Conflict:
+    return Conflict(
+        id=7,
+        code=make_standard().code,
+        field=field,
+        base=base,
+        local=local,
+        remote=remote,
+        remote_versi=4,
+        created_at=NOW,
+        resolved_at=None,
+        resolution=None,
+        resolved_by=None,
+    )
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+
+@PROPERTY
+@given(service_standards())
+def test_the_bulk_store_path_hashes_exactly_like_the_store(standard: ServiceStandard) -> None:
+    assert canonical(standard) == canonical_content(standard)
+
+
+@PROPERTY
+@given(service_standards().map(remote_view))
+def test_the_quick_path_for_a_new_entry_decides_what_the_merge_decides(
+    remote: ServiceStandard,
+) -> None:
+    quick = reconcile(
+        None, remote, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP, detailed=False
+    )
+    full = reconcile(None, remote, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP)
+
+    assert (quick.outcome.action, quick.outcome.merged) == (
+        full.outcome.action,
+        full.outcome.merged,
+    )
+    assert quick.write == full.write
+
+
+@st.composite
+def three_copies(draw: st.DrawFn) -> tuple[ServiceStandard, ServiceStandard, ServiceStandard]:
+    base = draw(service_standards())
+    return base, draw(edited(base)), remote_view(draw(edited(base, fields=REMOTE_FIELDS)))
+
+
+@PROPERTY
+@given(three_copies(), ownerships)
+def test_an_entry_is_left_dirty_exactly_when_something_is_to_send_or_settle(
+    copies: tuple[ServiceStandard, ServiceStandard, ServiceStandard], ownership: dict[str, str]
+) -> None:
+    base, local, remote = copies
+
+    decided = reconcile(
+        stored(local, base=base), remote, remote_versi=4, open_conflicts={}, ownership=ownership
+    )
+
+    assert decided.write is not None
+    oss_holds = decided.write.base or decided.write.standard
+    differs = fields_hash(oss_holds, REMOTE_FIELDS) != fields_hash(
+        decided.write.standard, REMOTE_FIELDS
+    )
+    assert differs == bool(decided.outcome.to_remote or decided.outcome.conflicts)
+    assert decided.write.standard == decided.outcome.merged
+
+
+@PROPERTY
+@given(three_copies(), ownerships)
+def test_what_is_stored_as_oss_holding_is_the_remote_entry(
+    copies: tuple[ServiceStandard, ServiceStandard, ServiceStandard], ownership: dict[str, str]
+) -> None:
+    base, local, remote = copies
+
+    decided = reconcile(
+        stored(local, base=base), remote, remote_versi=4, open_conflicts={}, ownership=ownership
+    )
+
+    assert decided.write is not None
+    oss_holds = decided.write.base or decided.write.standard
+    assert fields_hash(oss_holds, REMOTE_FIELDS) == fields_hash(remote, REMOTE_FIELDS)
+
+
+# --- examples ------------------------------------------------------------------------------------
+
+
+def test_a_soft_deleted_entry_takes_part_in_the_merge_as_inactive() -> None:
+    entry = stored(make_standard(), base=make_standard(), deleted=True)
+
+    assert effective_standard(entry).status == "inactive"
+    assert [c.field for c in to_send(entry, ownership=OWNERSHIP).to_remote] == ["status"]
+
+
+def test_an_entry_oss_never_had_is_sent_whole() -> None:
+    entry = stored(make_standard(), base=None, remote_versi=None)
+
+    outcome = to_send(entry, ownership=OWNERSHIP)
+
+    assert outcome.action == "create_remote"
+    assert [c.field for c in outcome.to_remote] == list(REMOTE_FIELDS)
+
+
+def test_a_change_of_a_field_oss_does_not_hold_leaves_nothing_to_send() -> None:
+    entry = stored(make_standard(sk_number="SK 1/2024"), base=make_standard())
+
+    assert to_send(entry, ownership=OWNERSHIP).to_remote == ()
+
+
+def test_an_inactive_entry_oss_never_had_is_not_sent() -> None:
+    entry = stored(make_standard(status="inactive"), base=None, remote_versi=None)
+
+    assert to_send(entry, ownership=OWNERSHIP).action == "none"
+
+
+def test_a_pulled_entry_keeps_the_regions_own_fields() -> None:
+    local = make_standard(sk_number="SK 1/2024")
+    remote = remote_view(make_standard(products=["NIB"]))
+
+    decided = reconcile(
+        stored(local, base=make_standard()),
+        remote,
+        remote_versi=4,
+        open_conflicts={},
+        ownership=OWNERSHIP,
+    )
+
+    assert decided.write is not None
+    assert (decided.write.standard.sk_number, decided.write.standard.products) == (
+        "SK 1/2024",
+        ("NIB",),
+    )
+    assert decided.write.base is None
+
+
+def test_an_open_conflict_keeps_its_field_out_of_the_merge_and_is_refreshed() -> None:
+    base = make_standard()
+    local = make_standard(name="Job Portal")
+    remote = remote_view(make_standard(name="Portal Kerja Baru", products=["NIB"]))
+    open_conflict = conflict("name", base=base.name, local="Job Portal", remote="Portal Kerja")
+
+    decided = reconcile(
+        stored(local, base=remote_view(make_standard(name="Portal Kerja"))),
+        remote,
+        remote_versi=5,
+        open_conflicts={"name": open_conflict},
+        ownership=OWNERSHIP,
+    )
+
+    outcome = decided.outcome
+    assert [(c.field, c.base, c.local, c.remote) for c in outcome.conflicts] == [
+        ("name", base.name, "Job Portal", "Portal Kerja Baru")
+    ]
+    assert [c.field for c in outcome.to_local] == ["products"]
+    assert outcome.to_remote == ()
+    assert outcome.merged.name == "Job Portal"
+    assert decided.closed == ()
+
+
+def test_an_open_conflict_closes_when_both_sides_hold_the_same_value() -> None:
+    local = make_standard(name="Job Portal")
+    remote = remote_view(make_standard(name="Job Portal"))
+    open_conflict = conflict("name", base="x", local="Job Portal", remote="Portal Kerja")
+
+    decided = reconcile(
+        stored(local, base=remote_view(make_standard(name="Portal Kerja"))),
+        remote,
+        remote_versi=5,
+        open_conflicts={"name": open_conflict},
+        ownership=OWNERSHIP,
+    )
+
+    assert decided.closed == (open_conflict,)
+    assert decided.outcome.conflicts == ()
+
+
+def test_an_inactive_entry_the_region_never_had_is_not_stored() -> None:
+    remote = remote_view(make_standard(status="inactive"))
+
+    decided = reconcile(None, remote, remote_versi=2, open_conflicts={}, ownership=OWNERSHIP)
+
+    assert decided.write is None
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+def report(**changes: Any) -> SyncReport:
+    values: dict[str, Any] = {
+        "direction": "both",
+        "dry_run": False,
+        "started_at": NOW,
+        "finished_at": NOW,
+        "counts": SyncCounts(fetched=3, created=1),
+        "open_conflicts": 0,
+    }
+    values.update(changes)
+    return SyncReport(**values)
+
+
+@pytest.mark.parametrize(
+    ("changes", "needs_person"),
+    [
+        pytest.param({}, False, id="all-done"),
+        pytest.param({"open_conflicts": 1}, True, id="conflicts"),
+        pytest.param({"blocked": (EntryIssue("a", "permit code"),)}, True, id="blocked"),
+        pytest.param({"failed": (EntryIssue("a", "refused"),)}, True, id="refused"),
+        pytest.param({"quarantined": (EntryIssue(None, "bad"),)}, True, id="quarantined"),
+    ],
+)
+def test_a_report_needs_a_person_when_something_waits_for_one(
+    changes: dict[str, Any], needs_person: bool
+) -> None:
+    assert report(**changes).needs_person is needs_person
+
+
+def test_a_report_is_json() -> None:
+    data = report(blocked=(EntryIssue("a", "permit code"),)).as_json()
+
+    assert json.loads(json.dumps(data)) == data
+    assert data["blocked"] == [{"code": "a", "reason": "permit code"}]
+
+
+@pytest.mark.parametrize(
+    ("direction", "present", "absent"),
+    [("pull", "pull:", "push:"), ("push", "push:", "pull:")],
+)
+def test_a_report_speaks_only_of_the_directions_run(
+    direction: str, present: str, absent: str
+) -> None:
+    text = "\n".join(report(direction=direction).lines())
+
+    assert present in text
+    assert absent not in text
