@@ -118,6 +118,8 @@ def configure_logging(
     # Access logs carry query strings and client addresses; the daemon logs its own request events.
     logging.getLogger("uvicorn.access").disabled = True
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # At DEBUG it logs every statement with its parameters: complaints, names and all.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
 
 
 def get_logger(name: str | None = None) -> Any:
