@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,18 @@ async def test_a_file_that_is_not_a_sqlite_database_is_named_as_such(tmp_path: P
 def test_a_database_url_that_cannot_be_parsed_raises_config_error() -> None:
     with pytest.raises(ConfigError, match=r"database.url is not a valid URL .*'notaport'"):
         create_engine(DatabaseSettings(url="postgresql://oss@db.example:notaport/oss"))
+
+
+async def test_sql_echo_never_logs_statement_parameters(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = DatabaseSettings(url=f"sqlite:///{tmp_path / 'echo.db'}", echo=True)
+    engine = create_engine(settings)
+    try:
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            async with engine.connect() as connection:
+                await connection.execute(sa.text("SELECT :name"), {"name": "Budi Santoso"})
+    finally:
+        await engine.dispose()
+    assert "SELECT" in caplog.text
+    assert "Budi Santoso" not in caplog.text

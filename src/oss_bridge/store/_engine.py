@@ -92,7 +92,14 @@ def _sqlite_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
     else:
         _prepare_sqlite_file(path)
         kwargs["pool_size"] = settings.pool_size
-    engine = create_async_engine(url, echo=settings.echo, json_serializer=_serialise_json, **kwargs)
+    # hide_parameters: SQL echo and error messages must never carry reporters' personal data.
+    engine = create_async_engine(
+        url,
+        echo=settings.echo,
+        hide_parameters=True,
+        json_serializer=_serialise_json,
+        **kwargs,
+    )
     pragmas = (
         "PRAGMA journal_mode=WAL",
         f"PRAGMA busy_timeout={int(settings.busy_timeout_ms)}",
@@ -152,6 +159,7 @@ def _postgres_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
     return create_async_engine(
         url,
         echo=settings.echo,
+        hide_parameters=True,
         pool_size=settings.pool_size,
         pool_pre_ping=True,
         json_serializer=_serialise_json,
