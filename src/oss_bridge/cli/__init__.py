@@ -7,7 +7,15 @@ import sys
 import typer
 
 from oss_bridge import __version__
-from oss_bridge.cli import catalogue_cmd, complaints_cmd, config_cmd, db_cmd, mock_cmd, sync_cmd
+from oss_bridge.cli import (
+    catalogue_cmd,
+    complaints_cmd,
+    config_cmd,
+    daemon_cmd,
+    db_cmd,
+    mock_cmd,
+    sync_cmd,
+)
 from oss_bridge.cli._common import EXIT_CANNOT_RUN
 from oss_bridge.errors import BridgeError
 
@@ -28,6 +36,9 @@ app.add_typer(complaints_cmd.app, name="complaints", help="Look at and act on co
 app.add_typer(
     mock_cmd.app, name="mock", help="The mock national systems, for development and tests."
 )
+app.command("run")(daemon_cmd.run_command)
+app.command("demo")(daemon_cmd.demo_command)
+app.command("status")(daemon_cmd.status_command)
 
 
 def _version(value: bool) -> None:

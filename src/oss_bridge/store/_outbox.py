@@ -30,14 +30,14 @@ from datetime import datetime, timedelta
 from typing import Any, Literal, get_args
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oss_bridge.domain.complaint import Complaint, Reporter
 from oss_bridge.errors import InputError, NotFound
 from oss_bridge.store._audit import insert_audit
 from oss_bridge.store._base import Queries, require_aware
-from oss_bridge.store._pulls import insert_event
-from oss_bridge.store.schema import complaints, outbox
+from oss_bridge.store.schema import complaint_events, complaints, outbox
 
 OutboxState = Literal["pending", "in_flight", "sent", "dead", "acknowledged"]
 OUTBOX_STATES: tuple[OutboxState, ...] = get_args(OutboxState)
@@ -97,6 +97,19 @@ class OutboxClaim:
 
 
 @dataclass(frozen=True, slots=True)
+class Delivered:
+    """What the channel answered for one claimed row: the complaint's national ids."""
+
+    outbox_id: int
+    external_id: str
+    tracking_id: str | None
+    reconciled: bool = False
+    """The ids were found by looking the complaint up, not by sending it."""
+    next_pull_at: datetime | None = None
+    """When to pull its status first; None: at once."""
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxCounts:
     """How the outbox of one destination (or of all) stands."""
 
@@ -148,32 +161,18 @@ class OutboxQueries(Queries):
             raise ValueError(f"max_attempts {max_attempts!r} must be 1 or more")
         now = self._now()
         lease_until = now + timedelta(seconds=lease_seconds)
-        due = sa.or_(
-            sa.and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= now),
-            sa.and_(outbox.c.state == "in_flight", outbox.c.lease_until <= now),
-        )
-        query = (
-            sa.select(outbox, *_COMPLAINT_COLUMNS)
-            .join(complaints, complaints.c.id == outbox.c.complaint_id)
-            .where(outbox.c.destination == destination, due)
-            .order_by(outbox.c.next_attempt_at, outbox.c.id)
-            .limit(limit)
-            .with_for_update(of=outbox, skip_locked=True)
-        )
         claimed: list[OutboxClaim] = []
         async with self._write() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (
+                await connection.execute(
+                    _CLAIM, {"destination": destination, "now": now, "limit": limit}
+                )
+            ).all()
             fresh = [row.id for row in rows if row.state == "pending"]
             if fresh:
                 await connection.execute(
-                    sa.update(outbox)
-                    .where(outbox.c.id.in_(fresh))
-                    .values(
-                        state="in_flight",
-                        lease_owner=owner,
-                        lease_until=lease_until,
-                        updated_at=now,
-                    )
+                    _LEASE,
+                    {"ids": fresh, "owner": owner, "lease_until": lease_until, "now": now},
                 )
             for row in rows:
                 if row.state == "pending":
@@ -219,54 +218,69 @@ class OutboxQueries(Queries):
         Returns the settled row, or ``None`` (nothing written) when ``owner`` no longer holds
         the row's lease.
         """
-        if not external_id.strip():
-            raise ValueError(f"external_id {external_id!r} must be the channel's complaint id")
-        require_aware(next_pull_at, "next_pull_at")
+        delivered = Delivered(outbox_id, external_id, tracking_id, reconciled, next_pull_at)
+        settled = await self.record_successes([delivered], owner=owner)
+        return settled.get(outbox_id)
+
+    async def record_successes(
+        self, deliveries: Sequence[Delivered], *, owner: str
+    ) -> dict[int, OutboxItem]:
+        """``record_success`` for several rows in one transaction (a few statements in all).
+
+        Returns the settled rows by outbox id; a row whose lease ``owner`` no longer holds is
+        missing from the answer and untouched.
+        """
+        for delivered in deliveries:
+            if not delivered.external_id.strip():
+                raise ValueError(
+                    f"external_id {delivered.external_id!r} must be the channel's complaint id"
+                )
+            require_aware(delivered.next_pull_at, "next_pull_at")
+        if not deliveries:
+            return {}
         now = self._now()
+        wanted = {delivered.outbox_id: delivered for delivered in deliveries}
         async with self._write() as connection:
-            row = (
-                await connection.execute(
-                    _settle(outbox_id, owner)
-                    .values(
-                        state="sent",
-                        sent_at=now,
-                        lease_owner=None,
-                        lease_until=None,
-                        outcome_unknown=False,
-                        updated_at=now,
-                    )
-                    .returning(*outbox.c)
-                )
-            ).first()
-            if row is None:
-                return None
+            rows = (
+                await connection.execute(_SENT, {"ids": sorted(wanted), "owner": owner, "now": now})
+            ).all()
+            if not rows:
+                return {}
             await connection.execute(
-                sa.update(complaints)
-                .where(complaints.c.id == row.complaint_id)
-                .values(
-                    external_id=external_id,
-                    tracking_id=tracking_id,
-                    next_pull_at=sa.func.coalesce(complaints.c.next_pull_at, next_pull_at or now),
-                    updated_at=now,
-                )
+                _GIVE_IDS,
+                [
+                    {
+                        "b_id": row.complaint_id,
+                        "b_external_id": wanted[row.id].external_id,
+                        "b_tracking_id": wanted[row.id].tracking_id,
+                        "b_next_pull_at": wanted[row.id].next_pull_at or now,
+                        "b_updated_at": now,
+                    }
+                    for row in rows
+                ],
             )
-            await insert_event(
-                connection,
-                complaint_id=row.complaint_id,
-                kind="note",
-                dedupe_key=f"forwarded:{row.destination}",
-                external_at=None,
-                payload={
-                    "type": "forwarded",
-                    "destination": row.destination,
-                    "external_id": external_id,
-                    "tracking_id": tracking_id,
-                    "reconciled": reconciled,
-                    "attempts": row.attempts + 1,
-                },
-                created_at=now,
+            await connection.execute(
+                _ADD_EVENT[connection.dialect.name],
+                [
+                    {
+                        "complaint_id": row.complaint_id,
+                        "kind": "note",
+                        "dedupe_key": f"forwarded:{row.destination}",
+                        "external_at": None,
+                        "payload": {
+                            "type": "forwarded",
+                            "destination": row.destination,
+                            "external_id": wanted[row.id].external_id,
+                            "tracking_id": wanted[row.id].tracking_id,
+                            "reconciled": wanted[row.id].reconciled,
+                            "attempts": row.attempts + 1,
+                        },
+                        "created_at": now,
+                    }
+                    for row in rows
+                ],
             )
-        return _item(row)
+        return {row.id: _item(row) for row in rows}
 
     async def record_failure(
         self,
@@ -334,6 +348,24 @@ class OutboxQueries(Queries):
                     outcome_unknown=True,
                     updated_at=now,
                 )
+            )
+        return int(result.rowcount or 0)
+
+    async def release_claims(self, outbox_ids: Sequence[int], *, owner: str) -> int:
+        """Give back rows ``owner`` claimed but never tried: pending again, due as they were,
+        attempts and outcome untouched. Returns how many were still held."""
+        if not outbox_ids:
+            return 0
+        now = self._now()
+        async with self._write() as connection:
+            result = await connection.execute(
+                sa.update(outbox)
+                .where(
+                    outbox.c.id.in_(list(outbox_ids)),
+                    outbox.c.state == "in_flight",
+                    outbox.c.lease_owner == owner,
+                )
+                .values(state="pending", lease_owner=None, lease_until=None, updated_at=now)
             )
         return int(result.rowcount or 0)
 
@@ -490,8 +522,83 @@ class OutboxQueries(Queries):
 
 # --- helpers -----------------------------------------------------------------------------------
 
+# What a claim needs of the complaint: the domain model and the national ids, nothing more.
 _COMPLAINT_COLUMNS: Sequence[sa.ColumnElement[Any]] = tuple(
-    column.label(f"c_{column.name}") for column in complaints.c
+    complaints.c[name].label(f"c_{name}")
+    for name in (
+        *(name for name in Complaint.model_fields if name in complaints.c and name != "reporter"),
+        "reporter_name",
+        "reporter_email",
+        "reporter_phone",
+        "external_id",
+        "tracking_id",
+    )
+)
+
+
+# The statements of the forwarder's hot path, built once: building and keying a statement
+# costs more than running it on a small table.
+_DUE = sa.or_(
+    sa.and_(outbox.c.state == "pending", outbox.c.next_attempt_at <= sa.bindparam("now")),
+    sa.and_(outbox.c.state == "in_flight", outbox.c.lease_until <= sa.bindparam("now")),
+)
+_CLAIM = (
+    sa.select(outbox, *_COMPLAINT_COLUMNS)
+    .join(complaints, complaints.c.id == outbox.c.complaint_id)
+    .where(outbox.c.destination == sa.bindparam("destination"), _DUE)
+    .order_by(outbox.c.next_attempt_at, outbox.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(of=outbox, skip_locked=True)
+)
+_LEASE = (
+    sa.update(outbox)
+    .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        state="in_flight",
+        lease_owner=sa.bindparam("owner"),
+        lease_until=sa.bindparam("lease_until", type_=outbox.c.lease_until.type),
+        updated_at=sa.bindparam("now", type_=outbox.c.updated_at.type),
+    )
+)
+_SENT = (
+    sa.update(outbox)
+    .where(
+        outbox.c.id.in_(sa.bindparam("ids", expanding=True)),
+        outbox.c.state == "in_flight",
+        outbox.c.lease_owner == sa.bindparam("owner"),
+    )
+    .values(
+        state="sent",
+        sent_at=sa.bindparam("now", type_=outbox.c.sent_at.type),
+        lease_owner=None,
+        lease_until=None,
+        outcome_unknown=False,
+        updated_at=sa.bindparam("now", type_=outbox.c.updated_at.type),
+    )
+    .returning(*outbox.c)
+)
+_ADD_EVENT = {
+    name: insert(complaint_events).on_conflict_do_nothing(
+        index_elements=[
+            complaint_events.c.complaint_id,
+            complaint_events.c.kind,
+            complaint_events.c.dedupe_key,
+        ]
+    )
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+_GIVE_IDS = (
+    sa.update(complaints)
+    .where(complaints.c.id == sa.bindparam("b_id"))
+    .values(
+        external_id=sa.bindparam("b_external_id"),
+        tracking_id=sa.bindparam("b_tracking_id"),
+        next_pull_at=sa.func.coalesce(
+            complaints.c.next_pull_at,
+            sa.bindparam("b_next_pull_at", type_=complaints.c.next_pull_at.type),
+        ),
+        updated_at=sa.bindparam("b_updated_at", type_=complaints.c.updated_at.type),
+    )
 )
 
 
