@@ -463,26 +463,32 @@ def _record(row: sa.Row[Any], events: Sequence[ComplaintEvent]) -> ComplaintReco
     )
 
 
-def complaint_from_row(row: sa.Row[Any]) -> Complaint:
-    """A row of ``complaints`` (columns under their own names) as the domain model."""
+def complaint_from_row(row: sa.Row[Any], *, prefix: str = "") -> Complaint:
+    """A row holding the ``complaints`` columns, each named ``prefix`` + its own name, as the
+    domain model (the outbox's claim query selects them as ``c_*`` beside its own columns)."""
+    m = row._mapping
     reporter = None
-    if row.reporter_name or row.reporter_email or row.reporter_phone:
-        reporter = Reporter(
-            name=row.reporter_name, email=row.reporter_email, phone=row.reporter_phone
-        )
+    name, email, phone = (m[prefix + f"reporter_{k}"] for k in ("name", "email", "phone"))
+    if name or email or phone:
+        reporter = Reporter(name=name, email=email, phone=phone)
     return Complaint(
-        id=row.id,
-        receipt_number=row.receipt_number,
-        category=row.category,
-        object=row.object,
-        service_code=row.service_code,
-        description=row.description,
         reporter=reporter,
-        anonymous=row.anonymous,
-        secret=row.secret,
-        occurred_on=row.occurred_on,
-        stage=row.stage,
-        priority=row.priority,
-        received_at=row.received_at,
-        updated_at=row.updated_at,
+        **{
+            field: m[prefix + field]
+            for field in (
+                "id",
+                "receipt_number",
+                "category",
+                "object",
+                "service_code",
+                "description",
+                "anonymous",
+                "secret",
+                "occurred_on",
+                "stage",
+                "priority",
+                "received_at",
+                "updated_at",
+            )
+        },
     )

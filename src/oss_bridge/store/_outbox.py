@@ -33,10 +33,11 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from oss_bridge.domain.complaint import Complaint, Reporter
+from oss_bridge.domain.complaint import Complaint
 from oss_bridge.errors import InputError, NotFound
 from oss_bridge.store._audit import insert_audit
 from oss_bridge.store._base import Queries, require_aware
+from oss_bridge.store._complaints import complaint_from_row
 from oss_bridge.store.schema import complaint_events, complaints, outbox
 
 OutboxState = Literal["pending", "in_flight", "sent", "dead", "acknowledged"]
@@ -702,24 +703,4 @@ _ITEM_FIELDS = tuple(OutboxItem.__dataclass_fields__)
 
 def _complaint(row: sa.Row[Any]) -> Complaint:
     """The complaint columns (``c_*``) of a claim row as the domain model."""
-    reporter = None
-    if row.c_reporter_name or row.c_reporter_email or row.c_reporter_phone:
-        reporter = Reporter(
-            name=row.c_reporter_name, email=row.c_reporter_email, phone=row.c_reporter_phone
-        )
-    return Complaint(
-        id=row.c_id,
-        receipt_number=row.c_receipt_number,
-        category=row.c_category,
-        object=row.c_object,
-        service_code=row.c_service_code,
-        description=row.c_description,
-        reporter=reporter,
-        anonymous=row.c_anonymous,
-        secret=row.c_secret,
-        occurred_on=row.c_occurred_on,
-        stage=row.c_stage,
-        priority=row.c_priority,
-        received_at=row.c_received_at,
-        updated_at=row.c_updated_at,
-    )
+    return complaint_from_row(row, prefix="c_")
