@@ -8,12 +8,18 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import BaseModel, ValidationError, field_validator
 
 from oss_bridge.clients.oss_wire import (
+    ENTRY_DATA,
     LOCAL_ONLY_FIELDS,
     Entry,
     EntryDefaults,
+    SharedParts,
+    _as_data,
     answer_payload,
+    standard_from,
     to_domain,
     to_wire,
 )
@@ -26,13 +32,20 @@ from tests.strategies import service_standards
 STAMP = datetime(2025, 1, 6, 2, 0, tzinfo=UTC)
 
 
-def as_received(standard: ServiceStandard, *, agency: str = AGENCY, versi: int = 1) -> Entry:
-    """What OSS would send back after storing ``to_wire(standard)``."""
+def received_data(
+    standard: ServiceStandard, *, agency: str = AGENCY, versi: int = 1
+) -> dict[str, Any]:
+    """The JSON OSS would send back after storing ``to_wire(standard)``."""
     sent = to_wire(standard, kd_daerah="1405", agency=agency, versi_dasar=None)
     data = sent.model_dump(mode="json", exclude={"versi_dasar"})
     if data["instansi"] is None:
         del data["instansi"]
-    return Entry.model_validate({**data, "versi": versi, "diperbarui": STAMP.isoformat()})
+    return {**data, "versi": versi, "diperbarui": STAMP.isoformat()}
+
+
+def as_received(standard: ServiceStandard, *, agency: str = AGENCY, versi: int = 1) -> Entry:
+    """What OSS would send back after storing ``to_wire(standard)``, read."""
+    return Entry.model_validate(received_data(standard, agency=agency, versi=versi))
 
 
 @settings(max_examples=150, deadline=None)
@@ -160,3 +173,156 @@ def test_a_missing_or_ambiguous_wrapper_is_named(body: Any, message: str) -> Non
 
     with pytest.raises(LookupError, match=message.replace("[", r"\[").replace("]", r"\]")):
         answer_payload(body, method)
+
+
+# --- reading a page in one pass ------------------------------------------------------------------
+
+# Where an entry can go wrong, and with what: wrong types, blanks, unknown keys, missing keys.
+WIRE_PATHS: list[tuple[str, ...]] = [
+    ("id_layanan",),
+    ("kd_daerah",),
+    ("kd_izin",),
+    ("nama_layanan",),
+    ("instansi",),
+    ("persyaratan",),
+    ("prosedur",),
+    ("waktu_penyelesaian",),
+    ("waktu_penyelesaian", "nilai"),
+    ("waktu_penyelesaian", "satuan"),
+    ("biaya",),
+    ("biaya", "nominal"),
+    ("biaya", "keterangan"),
+    ("produk",),
+    ("pengaduan",),
+    ("pengaduan", "ketentuan"),
+    ("pengaduan", "kontak"),
+    ("pengaduan", "kontak", "situs"),
+    ("pengaduan", "aturan"),
+    ("pengaduan", "kontak", "email"),
+    ("versi",),
+    ("diperbarui",),
+    ("status",),
+    ("tambahan",),
+]
+ODD_VALUES: list[Any] = [
+    None,
+    "",
+    "   ",
+    "Layanan  baru",
+    "bad code!",
+    "3",
+    3,
+    -1,
+    1.5,
+    0.001,
+    10**20,
+    True,
+    [],
+    ["KTP"],
+    [" "],
+    [1],
+    {},
+    {"nilai": 2, "satuan": "hari"},
+    {"nominal": "0"},
+    "2025-01-06T09:15:00",
+    "2025-01-06T09:15:00+07:00",
+    "nonaktif",
+    "minggu",
+]
+DEFAULTS = EntryDefaults(agency=AGENCY)
+
+
+@st.composite
+def wire_items(draw: st.DrawFn) -> Any:
+    """Entries as OSS may send them: a valid one, then changed at up to three places."""
+    item: Any = received_data(draw(service_standards()), versi=draw(st.integers(0, 9)))
+    for _ in range(draw(st.integers(min_value=0, max_value=3))):
+        *parents, key = draw(st.sampled_from(WIRE_PATHS))
+        target = item
+        for parent in parents:
+            target = target.get(parent) if isinstance(target, dict) else None
+        if not isinstance(target, dict):
+            continue
+        if draw(st.booleans()):
+            target.pop(key, None)
+        else:
+            target[key] = draw(st.sampled_from(ODD_VALUES))
+    return draw(st.sampled_from([item, item, "not an entry", None, [item]]))
+
+
+def _read_alone(item: Any) -> ServiceStandard | str:
+    try:
+        return to_domain(Entry.model_validate(item), defaults=DEFAULTS)
+    except ValidationError:
+        return "not a valid service standard"
+
+
+def _read_in_bulk(item: Any, parts: SharedParts | None) -> ServiceStandard | str:
+    try:
+        (data,) = ENTRY_DATA.validate_python([item])
+        return standard_from(data, defaults=DEFAULTS, parts=parts)
+    except ValidationError:
+        return "not a valid service standard"
+
+
+@settings(max_examples=400, deadline=None)
+@given(wire_items(), st.booleans())
+def test_an_entry_read_in_one_pass_with_its_page_is_read_as_alone(item: Any, shared: bool) -> None:
+    assert _read_in_bulk(item, SharedParts() if shared else None) == _read_alone(item)
+
+
+@settings(max_examples=200, deadline=None)
+@given(wire_items())
+def test_the_bulk_reading_accepts_exactly_the_entries_the_wire_model_accepts(item: Any) -> None:
+    def accepted(read: Any) -> bool:
+        try:
+            read()
+        except ValidationError:
+            return False
+        return True
+
+    assert accepted(lambda: ENTRY_DATA.validate_python([item])) == accepted(
+        lambda: Entry.model_validate(item)
+    )
+
+
+def test_entries_that_repeat_a_part_share_one_model_of_it() -> None:
+    parts = SharedParts()
+    first, second = (
+        standard_from(
+            ENTRY_DATA.validate_python([received_data(make_standard(code=code))])[0],
+            defaults=DEFAULTS,
+            parts=parts,
+        )
+        for code in ("sp-1", "sp-2")
+    )
+
+    assert first.complaint_handling is second.complaint_handling
+    assert first.fee is second.fee
+
+
+def test_equal_fees_written_differently_are_not_shared() -> None:
+    parts = SharedParts()
+    amounts = [
+        standard_from(
+            {**ENTRY_DATA.validate_python([received_data(make_standard())])[0], "biaya": biaya},
+            defaults=DEFAULTS,
+            parts=parts,
+        ).fee.amount
+        for biaya in ({"nominal": Decimal("5000")}, {"nominal": Decimal("5000.00")})
+    ]
+
+    assert [str(amount) for amount in amounts] == ["5000", "5000.00"]
+
+
+def test_a_wire_model_with_a_validator_is_not_mirrored_for_bulk_reading() -> None:
+    class Checked(BaseModel):
+        nilai: int
+
+        @field_validator("nilai")
+        @classmethod
+        def positive(cls, value: int) -> int:
+            return abs(value)
+
+    with pytest.raises(TypeError, match="validators"):
+        _as_data(Checked, {})

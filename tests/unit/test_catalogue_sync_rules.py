@@ -26,9 +26,9 @@ from oss_bridge.services.catalogue_sync import (
     reconcile,
     to_send,
 )
-from oss_bridge.store import Conflict, StoredStandard
-from oss_bridge.store._catalogue_sync import canonical
-from oss_bridge.store.hashing import canonical_content
+from oss_bridge.store import Conflict, StoredStandard, content_hash
+from oss_bridge.store._catalogue_sync import canonical, canonical_text
+from oss_bridge.store.hashing import canonical_content, canonical_json
 from tests.factories import make_standard
 from tests.strategies import edited, ownerships, service_standards
 
@@ -83,6 +83,44 @@ def conflict(field: str, *, base: Any, local: Any, remote: Any) -> Conflict:
 @given(service_standards())
 def test_the_bulk_store_path_hashes_exactly_like_the_store(standard: ServiceStandard) -> None:
     assert canonical(standard) == canonical_content(standard)
+
+
+# Any text, control characters, quotes, backslashes and characters beyond the BMP included.
+any_text = st.text(st.characters(exclude_categories=["Cs"]), min_size=1, max_size=12).filter(
+    str.split
+)
+
+
+@st.composite
+def standards_with_any_text(draw: st.DrawFn) -> ServiceStandard:
+    data = draw(service_standards()).model_dump()
+    data["name"] = draw(any_text)
+    data["sk_number"] = draw(st.none() | any_text)
+    data["requirements"] = draw(st.lists(any_text, min_size=1, max_size=3))
+    data["fee"]["note"] = draw(st.none() | any_text)
+    data["complaint_handling"]["contact"]["address"] = draw(st.none() | any_text)
+    return ServiceStandard.model_validate(data)
+
+
+@PROPERTY
+@given(service_standards() | standards_with_any_text())
+def test_the_bulk_store_path_writes_and_hashes_the_canonical_json_of_the_store(
+    standard: ServiceStandard,
+) -> None:
+    content, text, digest = canonical_text(standard)
+
+    assert text == canonical_json(canonical_content(standard))
+    assert digest == content_hash(standard)
+    assert json.loads(text) == json.loads(canonical_json(content))
+
+
+def test_text_that_cannot_be_encoded_fails_the_bulk_store_path_as_it_fails_the_store() -> None:
+    standard = make_standard(sk_number="SK \ud800")
+
+    with pytest.raises(UnicodeEncodeError):
+        content_hash(standard)
+    with pytest.raises(UnicodeEncodeError):
+        canonical_text(standard)
 
 
 @PROPERTY

@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from random import random as _uniform
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 from pydantic import ValidationError
@@ -227,8 +227,7 @@ class OssClient:
             check_cursor(answer, page.next_cursor)
             entries: list[RemoteEntry] = []
             rejected: list[RejectedEntry] = []
-            for item in page.data:
-                read = self._remote_or_rejected(item, local)
+            for read in self._read_entries(page.data, local):
                 if isinstance(read, RejectedEntry):
                     rejected.append(read)
                 else:
@@ -244,13 +243,41 @@ class OssClient:
 
         return parse
 
+    def _read_entries(
+        self, items: list[Any], local: Mapping[str, ServiceStandard]
+    ) -> Iterator[RemoteEntry | RejectedEntry]:
+        """Each raw entry of a page read as a ``RemoteEntry``, or kept as a ``RejectedEntry``.
+
+        The common case, a page of well-formed entries, is read in one pass into plain data,
+        sharing the parts entries repeat. Any entry that fails that way is read again on its
+        own by ``_remote_or_rejected``, so that what is kept, and why, never depends on the way.
+        """
+        try:
+            read = wire.ENTRY_DATA.validate_python(items)
+        except ValidationError:
+            yield from (self._remote_or_rejected(item, local) for item in items)
+            return
+        parts = wire.SharedParts()
+        own_agency = wire.EntryDefaults(agency=self.agency)
+        for item, data in zip(items, read, strict=True):
+            mine = local.get(data["id_layanan"])
+            defaults = own_agency if mine is None else wire.EntryDefaults(self.agency, local=mine)
+            try:
+                standard = wire.standard_from(data, defaults=defaults, parts=parts)
+            except ValidationError:
+                yield self._remote_or_rejected(item, local)
+                continue
+            yield RemoteEntry(
+                standard=standard,
+                versi=data["versi"],
+                diperbarui=data["diperbarui"],
+                status=standard.status,
+            )
+
     def _remote_or_rejected(
         self, item: object, local: Mapping[str, ServiceStandard]
     ) -> RemoteEntry | RejectedEntry:
         """One raw entry of a page read as a ``RemoteEntry``, or kept as a ``RejectedEntry``."""
-        id_layanan = item.get("id_layanan") if isinstance(item, dict) else None
-        if not isinstance(id_layanan, str):
-            id_layanan = None
         try:
             entry = wire.Entry.model_validate(item)
             standard = wire.to_domain(
@@ -258,6 +285,9 @@ class OssClient:
                 defaults=wire.EntryDefaults(agency=self.agency, local=local.get(entry.id_layanan)),
             )
         except ValidationError as exc:
+            id_layanan = item.get("id_layanan") if isinstance(item, dict) else None
+            if not isinstance(id_layanan, str):
+                id_layanan = None
             return RejectedEntry(
                 id_layanan=id_layanan,
                 raw=json.dumps(item, ensure_ascii=False, sort_keys=True),

@@ -25,10 +25,11 @@ a complaint-handling fact silently dropped.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NotRequired, TypeVar, cast, get_args
 
 from pydantic import (
     AwareDatetime,
@@ -39,17 +40,21 @@ from pydantic import (
     Strict,
     StrictInt,
     StrictStr,
+    TypeAdapter,
 )
+from pydantic_core import PydanticSerializationError, to_json
+from typing_extensions import TypedDict
 
 from oss_bridge.domain.service_standard import (
     ComplaintHandling,
     CompletionTime,
-    Contact,
     Fee,
     ServiceStandard,
 )
 
 PERMIT_CODES_TABLE = "8"
+
+M = TypeVar("M", bound=BaseModel)
 
 # Fields of a service standard that OSS does not hold; the region keeps them.
 LOCAL_ONLY_FIELDS: tuple[str, ...] = (
@@ -147,14 +152,16 @@ class Kontak(_Wire):
 
 
 class Pengaduan(_Wire):
+    # Factories rather than default values: pydantic deep-copies a mutable default for every
+    # entry that lacks the key, which costs more than building a new empty one.
     model_config = ConfigDict(extra="forbid")
 
-    ketentuan: TextList = []
-    tahapan: TextList = []
-    kategori: TextList = []
-    objek: TextList = []
-    prosedur: TextList = []
-    kontak: Kontak = Kontak()
+    ketentuan: TextList = Field(default_factory=list)
+    tahapan: TextList = Field(default_factory=list)
+    kategori: TextList = Field(default_factory=list)
+    objek: TextList = Field(default_factory=list)
+    prosedur: TextList = Field(default_factory=list)
+    kontak: Kontak = Field(default_factory=Kontak)
 
 
 class Entry(_Wire):
@@ -174,6 +181,55 @@ class Entry(_Wire):
     versi: StrictInt
     diperbarui: Timestamp
     status: Literal["aktif", "nonaktif"]
+
+
+def _as_data(model: type[BaseModel], made: dict[type[BaseModel], Any]) -> Any:
+    """A TypedDict that validates exactly as ``model`` does, into plain dicts.
+
+    Same fields, annotations, constraints and config (``strict``, ``extra``), nested models
+    mirrored the same way; the keys of fields with defaults are absent when the input lacks
+    them (``standard_from`` knows the defaults). Reading a page into dicts spares building
+    five models per entry only to read them once. Raises ``TypeError`` for what it cannot
+    mirror faithfully (validators, aliases, other config), so that a change to the wire
+    models cannot silently read differently.
+    """
+    if model in made:
+        return made[model]
+    decorators = model.__pydantic_decorators__
+    if decorators.validators or decorators.field_validators or decorators.model_validators:
+        raise TypeError(f"{model.__name__} has validators, which a TypedDict cannot mirror")
+    config = dict(model.model_config)
+    config.pop("frozen", None)
+    if set(config) - {"strict", "extra"}:
+        raise TypeError(f"{model.__name__} has config {config!r} this mirror does not carry")
+    fields: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if info.alias or info.validation_alias or info.discriminator:
+            raise TypeError(f"{model.__name__}.{name} has an alias or discriminator")
+        annotation = _mirrored(info.annotation, made)
+        if info.metadata:
+            annotation = Annotated[(annotation, *info.metadata)]
+        fields[name] = annotation if info.is_required() else NotRequired[annotation]
+    typed_dict: Any = TypedDict
+    data: Any = typed_dict(f"{model.__name__}Data", fields)
+    data.__pydantic_config__ = config
+    made[model] = data
+    return data
+
+
+def _mirrored(annotation: Any, made: dict[type[BaseModel], Any]) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _as_data(annotation, made)
+    args = get_args(annotation)
+    if not any(_mirrored(arg, made) is not arg for arg in args):
+        return annotation
+    raise TypeError(f"{annotation!r} holds a model inside another type, which is not mirrored")
+
+
+EntryData: Any = _as_data(Entry, {})
+ENTRY_DATA: TypeAdapter[list[dict[str, Any]]] = TypeAdapter(list[EntryData])
+"""Reads a page's list of entries in one pass into ``EntryData`` dicts, accepting exactly the
+lists whose every item ``Entry.model_validate`` accepts."""
 
 
 class InquiryAnswer(Header):
@@ -299,34 +355,93 @@ def to_domain(entry: Entry, *, defaults: EntryDefaults) -> ServiceStandard:
     Raises pydantic's ``ValidationError`` when the entry is valid on the wire but not as a
     service standard (e.g. no requirements); the client turns that into ``MalformedResponse``.
     """
-    local_fields: dict[str, Any] = {}
+    return standard_from(entry.model_dump(), defaults=defaults)
+
+
+def standard_from(
+    data: Mapping[str, Any], *, defaults: EntryDefaults, parts: SharedParts | None = None
+) -> ServiceStandard:
+    """``to_domain`` of an entry read as ``EntryData`` (or an ``Entry``'s dump).
+
+    With ``parts``, the complaint handling, fee and completion time come from it (see
+    ``SharedParts``); the standard is the same, but a ``ValidationError`` then names the
+    fields within the part that failed, where without ``parts`` it names them from the
+    standard's top.
+    """
+    pengaduan = data["pengaduan"]
+    kontak = pengaduan.get("kontak", {})
+    waktu = data["waktu_penyelesaian"]
+    biaya = data["biaya"]
+    handling: Any = {
+        "rules": pengaduan.get("ketentuan", ()),
+        "stages": pengaduan.get("tahapan", ()),
+        "categories": pengaduan.get("kategori", ()),
+        "objects": pengaduan.get("objek", ()),
+        "procedure": pengaduan.get("prosedur", ()),
+        "contact": {
+            "address": kontak.get("alamat"),
+            "phone": kontak.get("telepon"),
+            "website": kontak.get("situs"),
+        },
+    }
+    fee: Any = {"amount": biaya["nominal"], "note": biaya.get("keterangan")}
+    completion: Any = {"value": waktu["nilai"], "unit": _UNIT_FROM_WIRE[waktu["satuan"]]}
+    if parts is not None:
+        handling, fee, completion = parts.shared(handling, fee, completion)
+    # One validation of the whole standard, nested parts as plain data: building each part as
+    # a model first would validate it twice.
+    standard: dict[str, Any] = {
+        "code": data["id_layanan"],
+        "name": data["nama_layanan"],
+        "agency": data.get("instansi") or defaults.agency,
+        "permit_code": data.get("kd_izin"),
+        "requirements": data["persyaratan"],
+        "procedure": data["prosedur"],
+        "completion_time": completion,
+        "fee": fee,
+        "products": data["produk"],
+        "complaint_handling": handling,
+        "status": _STATUS_FROM_WIRE[data["status"]],
+    }
     if defaults.local is not None:
-        local_fields = {name: getattr(defaults.local, name) for name in LOCAL_ONLY_FIELDS}
-    kontak = entry.pengaduan.kontak
-    return ServiceStandard(
-        code=entry.id_layanan,
-        name=entry.nama_layanan,
-        agency=entry.instansi or defaults.agency,
-        permit_code=entry.kd_izin,
-        requirements=tuple(entry.persyaratan),
-        procedure=tuple(entry.prosedur),
-        completion_time=CompletionTime(
-            value=entry.waktu_penyelesaian.nilai,
-            unit=_UNIT_FROM_WIRE[entry.waktu_penyelesaian.satuan],
-        ),
-        fee=Fee(amount=entry.biaya.nominal, note=entry.biaya.keterangan),
-        products=tuple(entry.produk),
-        complaint_handling=ComplaintHandling(
-            rules=tuple(entry.pengaduan.ketentuan),
-            stages=tuple(entry.pengaduan.tahapan),
-            categories=tuple(entry.pengaduan.kategori),
-            objects=tuple(entry.pengaduan.objek),
-            procedure=tuple(entry.pengaduan.prosedur),
-            contact=Contact(address=kontak.alamat, phone=kontak.telepon, website=kontak.situs),
-        ),
-        status=_STATUS_FROM_WIRE[entry.status],
-        **local_fields,
-    )
+        for name in LOCAL_ONLY_FIELDS:
+            standard[name] = getattr(defaults.local, name)
+    return ServiceStandard.model_validate(standard)
+
+
+class SharedParts:
+    """The complaint handling, fees and completion times built so far, by their content.
+
+    The entries of one region mostly repeat the same few: each distinct one is validated once
+    and its (frozen, so immutable) model shared by the standards that hold it. A standard
+    validated with a part's model is the same as one validated with the part's data. Keep one
+    for a page, not longer, so that it stays small.
+    """
+
+    def __init__(self) -> None:
+        self._made: dict[tuple[type[BaseModel], bytes], BaseModel] = {}
+
+    def shared(
+        self, handling: dict[str, Any], fee: dict[str, Any], completion: dict[str, Any]
+    ) -> tuple[ComplaintHandling, Fee, CompletionTime]:
+        """The models of these parts' data (as ``standard_from`` builds it)."""
+        return (
+            self._model(ComplaintHandling, handling),
+            self._model(Fee, fee),
+            self._model(CompletionTime, completion),
+        )
+
+    def _model(self, model: type[M], data: dict[str, Any]) -> M:
+        try:
+            # The JSON text tells apart any two values that read differently: 1, 1.0, true and
+            # "1"; and decimals by their text, so 5000 and 5000.00 (equal, not the same amount).
+            key = (model, to_json(data))
+        except PydanticSerializationError:  # text JSON cannot hold, e.g. a lone surrogate
+            return model.model_validate(data)
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = model.model_validate(data)
+        return cast(M, made)
 
 
 def to_wire(

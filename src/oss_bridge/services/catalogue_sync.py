@@ -602,11 +602,12 @@ class CatalogueSync:
             if run.dry_run:
                 await self._preview_page(run, page)
             else:
+                cursors = {PAGE_CURSOR: (since, page.cursor)}
+                if mark is not None:
+                    cursors[MARK_CURSOR] = (mark, None)
                 async with self._store.transaction() as tx:
                     await self._apply_page(tx, run, page, known_bad)
-                    await tx.save_cursor(PAGE_CURSOR, since, page.cursor)
-                    if mark is not None:
-                        await tx.save_cursor(MARK_CURSOR, mark, None)
+                    await tx.save_cursors(cursors)
             run.tell("pull", done=run.counts.fetched, total=None)
             if page.cursor is not None:
                 run.counts.requests += 1
@@ -624,7 +625,9 @@ class CatalogueSync:
         writes = [decided.write for _, decided in decisions if decided.write is not None]
         await tx.save_synced(writes, actor=self._actor)
         for entry, decided in decisions:
-            await self._record(tx, run, decided, remote_versi=entry.versi)
+            outcome = decided.outcome
+            if outcome.overrides or outcome.conflicts or decided.closed:
+                await self._record(tx, run, decided, remote_versi=entry.versi)
 
     async def _preview_page(self, run: _Run, page: StandardsPage) -> None:
         for rejected in page.rejected:

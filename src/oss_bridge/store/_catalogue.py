@@ -3,21 +3,28 @@
 Every change of content writes three rows in one transaction: the current row, a row of the
 append-only history, and an audit entry with the content before and after. Saving content whose
 hash equals the current one writes nothing.
+
+The base (what both sides last agreed on) is usually the content itself: it is then stored as
+NULL beside its ``base_hash``, not as a second copy of the content (an entry OSS never had has
+neither). A change of content that keeps the base writes the old content into ``base`` first.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, get_args
 
 import sqlalchemy as sa
 from pydantic import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oss_bridge.domain import ServiceStandard
 from oss_bridge.errors import ConcurrentChange, InputError, NotFound, StoreError
 from oss_bridge.store._audit import insert_audit
-from oss_bridge.store._base import Queries, as_json, require_aware, upsert
+from oss_bridge.store._base import Queries, as_json, require_aware
 from oss_bridge.store.hashing import canonical_content, hash_content
 from oss_bridge.store.records import (
     Change,
@@ -207,12 +214,28 @@ class CatalogueQueries(Queries):
         self, name: str, sejak: datetime | None, cursor: str | None
     ) -> SyncCursor:
         """Remember where the pull named ``name`` stopped, replacing what was there."""
-        require_aware(sejak, "sejak")
+        (saved,) = await self.save_cursors({name: (sejak, cursor)})
+        return saved
+
+    async def save_cursors(
+        self, cursors: Mapping[str, tuple[datetime | None, str | None]]
+    ) -> list[SyncCursor]:
+        """``save_cursor`` for each name, given its ``(sejak, cursor)``, in one statement."""
+        for sejak, _ in cursors.values():
+            require_aware(sejak, "sejak")
         now = self._now()
-        values = {"name": name, "sejak": sejak, "cursor": cursor, "updated_at": now}
+        saved = [
+            SyncCursor(name=name, sejak=sejak, cursor=cursor, updated_at=now)
+            for name, (sejak, cursor) in cursors.items()
+        ]
+        if not saved:
+            return saved
+        rows = [
+            {"name": c.name, "sejak": c.sejak, "cursor": c.cursor, "updated_at": now} for c in saved
+        ]
         async with self._write() as connection:
-            await connection.execute(upsert(connection, sync_cursors, values, key=("name",)))
-        return SyncCursor(name=name, sejak=sejak, cursor=cursor, updated_at=now)
+            await connection.execute(_cursor_upsert(connection.dialect.name), rows)
+        return saved
 
     # --- conflicts -----------------------------------------------------------------------------
 
@@ -361,6 +384,30 @@ class CatalogueQueries(Queries):
 
 # --- statements shared by the methods above ----------------------------------------------------
 
+_KEPT_BASE = sa.case(
+    (
+        _standards.c.base_hash.is_not(None),
+        sa.func.coalesce(_standards.c.base, _standards.c.content),
+    ),
+    else_=_standards.c.base,
+)
+"""The value of ``base`` for an UPDATE that changes the content and keeps the base.
+
+A base stored as the content itself (see the module docstring) becomes the old content; SQL
+reads the old row on the right of ``SET``.
+"""
+
+
+@functools.cache
+def _cursor_upsert(dialect: str) -> sa.Executable:
+    """INSERT a cursor, or UPDATE the one of that name (built once per dialect)."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(sync_cursors)
+    return statement.on_conflict_do_update(
+        index_elements=[sync_cursors.c.name],
+        set_={name: statement.excluded[name] for name in ("sejak", "cursor", "updated_at")},
+    )
+
 
 async def _lock(connection: AsyncConnection, code: str) -> sa.Row[Any] | None:
     """The current row of ``code``, locked until the transaction ends (PostgreSQL)."""
@@ -393,7 +440,7 @@ async def _save(
         else:
             bookkeeping = {
                 "remote_versi": agreed_versi,
-                "base": content,
+                "base": None,  # the content itself; see the module docstring
                 "base_hash": digest,
                 "dirty": False,
                 "synced_at": now,
@@ -467,6 +514,8 @@ async def _write_content(
         except sa.exc.IntegrityError:
             return None
     else:
+        if "base" not in values:
+            values["base"] = _KEPT_BASE
         update = sa.update(_standards).where(_standards.c.code == code).values(**values)
         row = (await connection.execute(update.returning(*_standards.c))).one()
     await connection.execute(
@@ -537,12 +586,13 @@ def _saved(row: sa.Row[Any], change: Change) -> SavedStandard:
 
 
 def _stored_fields(row: sa.Row[Any]) -> dict[str, Any]:
+    standard = _standard(row.content, row.code)
     return {
-        "standard": _standard(row.content, row.code),
+        "standard": standard,
         "content_hash": row.content_hash,
         "local_version": row.local_version,
         "remote_versi": row.remote_versi,
-        "base": None if row.base is None else _standard(row.base, row.code),
+        "base": _base(row, standard),
         "base_hash": row.base_hash,
         "origin": row.origin,
         "dirty": row.dirty,
@@ -551,6 +601,14 @@ def _stored_fields(row: sa.Row[Any]) -> dict[str, Any]:
         "updated_at": row.updated_at,
         "synced_at": row.synced_at,
     }
+
+
+def _base(row: sa.Row[Any], standard: ServiceStandard) -> ServiceStandard | None:
+    if row.base is not None:
+        return _standard(row.base, row.code)
+    if row.base_hash is not None:
+        return standard  # stored as the content itself; see the module docstring
+    return None
 
 
 def _cursor(row: sa.Row[Any]) -> SyncCursor:

@@ -4,26 +4,36 @@ The per-entry methods of ``CatalogueQueries`` cost a few statements each, which 
 edit needs; a sync pulling thousands of entries reads and writes each page of them in a handful
 of statements instead. The rows written are the same: the current row, a history row for every
 change of content and an audit entry with the content before and after.
+
+What a page costs is kept to what the database must do: each content is serialised once
+(``canonical_text``) and that text stored as it is, new rows go to the driver's executemany
+without SQLAlchemy's per-value processing (``_insert_rows``), history rows and the audit entries
+of creations are copied from the rows just written in SQL, and statements are built once.
 """
 
 from __future__ import annotations
 
+import types
 import typing
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import sqlalchemy as sa
-from pydantic import BaseModel
+from pydantic import BaseModel, PlainSerializer, WrapSerializer
+from pydantic_core import PydanticSerializationError, to_json
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from oss_bridge.domain import ServiceStandard
 from oss_bridge.errors import ConcurrentChange
 from oss_bridge.store._base import Queries
 from oss_bridge.store._catalogue import ENTITY, _check_origin, _stored
-from oss_bridge.store.hashing import _decimal_text, canonical_content, hash_content
+from oss_bridge.store._types import UTCDateTime, json_type
+from oss_bridge.store.hashing import _decimal_text, canonical_content, canonical_json, hash_text
 from oss_bridge.store.records import Change, Origin, StoredStandard
 from oss_bridge.store.schema import audit_log, service_standard_versions, service_standards
 
@@ -118,28 +128,247 @@ def canonical(standard: ServiceStandard) -> dict[str, Any]:
     return data
 
 
+# How ``canonical_text`` writes a model: its field names in sorted order, each with the shape of
+# a nested model, ``_DECIMAL`` for a decimal, or None for a value written as it is.
+_DECIMAL = "decimal"
+Shape = tuple[tuple[str, "Shape | str | None"], ...]
+
+_PLAIN_TYPES: tuple[Any, ...] = (str, int, bool, type(None))
+_SERIALIZERS = (PlainSerializer, WrapSerializer)
+
+
+def _shape(model: type[BaseModel]) -> Shape | None:
+    """The shape of ``model`` (see ``Shape``), or None when its JSON dump cannot be written
+    straight from its attributes by ``pydantic_core.to_json`` exactly as ``canonical_json``
+    writes ``canonical_content``: a field of another type than text, integers, booleans, null,
+    tuples of them, decimals and nested such models; a serializer, alias or computed field.
+    """
+    decorators = model.__pydantic_decorators__
+    if (
+        decorators.field_serializers
+        or decorators.model_serializers
+        or decorators.computed_fields
+        or model.model_config.get("serialize_by_alias")
+    ):
+        return None
+    shape: list[tuple[str, Shape | str | None]] = []
+    for name in sorted(model.model_fields):
+        info = model.model_fields[name]
+        annotation = info.annotation
+        if info.exclude or info.serialization_alias is not None:
+            return None
+        if _is_model(annotation):
+            inner = _shape(annotation)
+            if inner is None:
+                return None
+            shape.append((name, inner))
+        elif annotation is Decimal:
+            # Written as canonical text, whatever its own serializer would write.
+            shape.append((name, _DECIMAL))
+        elif _plain(annotation) and not _has_serializer(info.metadata):
+            shape.append((name, None))
+        else:
+            return None
+    return tuple(shape)
+
+
+def _is_model(annotation: Any) -> TypeGuard[type[BaseModel]]:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
+
+
+def _has_serializer(metadata: Iterable[Any]) -> bool:
+    return any(isinstance(item, _SERIALIZERS) for item in metadata)
+
+
+def _plain(annotation: Any) -> bool:
+    if annotation in _PLAIN_TYPES:
+        return True
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Literal:
+        return all(type(arg) in _PLAIN_TYPES for arg in args)
+    if origin is typing.Annotated:
+        return _plain(args[0]) and not _has_serializer(args[1:])
+    if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
+        return _plain(args[0])
+    if origin in (typing.Union, types.UnionType):
+        return all(_plain(arg) for arg in args)
+    return False
+
+
+_SHAPE = _shape(ServiceStandard)
+
+
+def _written(model: BaseModel, shape: Shape) -> dict[str, Any]:
+    content: dict[str, Any] = {}
+    for name, inner in shape:
+        value = getattr(model, name)
+        if inner is None:
+            content[name] = value
+        elif isinstance(inner, str):  # _DECIMAL
+            content[name] = None if value is None else _decimal_text(value)
+        else:
+            content[name] = _written(value, inner)
+    return content
+
+
+def canonical_text(standard: ServiceStandard) -> tuple[dict[str, Any], str, str]:
+    """The canonical content of ``standard``, its ``canonical_json`` text and that text's hash.
+
+    The same as ``canonical_content``, ``canonical_json`` and ``hash_text`` in turn (the content
+    holds tuples where ``canonical_content`` holds lists), computed several times faster: the
+    content is read straight from the attributes with its keys already sorted (see
+    ``_shape``), and ``pydantic_core.to_json`` writes the same text as ``json.dumps`` for such
+    content.
+    """
+    if _SHAPE is None:
+        content = canonical(standard)
+        text = canonical_json(content)
+        return content, text, hash_text(text)
+    content = _written(standard, _SHAPE)
+    try:
+        text = to_json(content).decode("utf-8")
+    except PydanticSerializationError:
+        # It refuses lone surrogates, which canonical_json lets through; hash_text then fails on
+        # them as it always did.
+        text = canonical_json(content)
+    return content, text, hash_text(text)
+
+
 def _chunks(codes: Collection[str]) -> Iterator[list[str]]:
     ordered = sorted(set(codes))
     for start in range(0, len(ordered), _CHUNK):
         yield ordered[start : start + _CHUNK]
 
 
+def _json_text(connection: AsyncConnection, name: str) -> sa.ColumnElement[Any]:
+    """A parameter ``name`` for a JSON column, given as JSON text already serialised.
+
+    SQLite keeps JSON as text, so the text is stored as it is; PostgreSQL casts it to jsonb.
+    Binding the text spares the column type serialising the same content once per column.
+    """
+    parameter = sa.bindparam(name, type_=sa.Text())
+    if connection.dialect.name == "postgresql":
+        return sa.cast(parameter, postgresql.JSONB)
+    return parameter
+
+
+_JSON_TEXT_COLUMNS = frozenset({"content", "base"})
+
+_compiled_inserts: dict[tuple[str, str, str, tuple[str, ...]], SQLCompiler] = {}
+
+
+async def _insert_rows(
+    connection: AsyncConnection,
+    table: sa.Table,
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    json_text: Collection[str] = (),
+) -> None:
+    """INSERT ``rows``, each a mapping of the same column names, with the driver's executemany.
+
+    SQLAlchemy's executemany prepares every value of every row in Python, which for a page of
+    entries costs several times the insert itself. Here each column's bind processor runs once
+    per distinct value (the timestamps of a page are one value), and the columns named in
+    ``json_text`` hold JSON already serialised, which goes to the database as it is (SQLite
+    keeps JSON as text; the statement casts it on PostgreSQL).
+    """
+    dialect = connection.dialect
+    names = tuple(rows[0])
+    key = (table.name, dialect.name, dialect.paramstyle, names)
+    compiled = _compiled_inserts.get(key)
+    if compiled is None:
+        compiled = sa.insert(table).compile(dialect=dialect, column_keys=list(names))
+        _compiled_inserts[key] = compiled
+    prepare: dict[str, Callable[[Any], Any]] = {}
+    for name in names:
+        processor = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if processor is not None and name not in json_text:
+            prepare[name] = _once_per_value(processor)
+    order = compiled.positiontup if compiled.positional else None
+    parameters: list[Any]
+    if order is None:
+        parameters = [
+            {name: prepare[name](v) if name in prepare else v for name, v in row.items()}
+            for row in rows
+        ]
+    else:
+        parameters = [
+            tuple(prepare[name](row[name]) if name in prepare else row[name] for name in order)
+            for row in rows
+        ]
+    await connection.exec_driver_sql(compiled.string, parameters)
+
+
+def _once_per_value(processor: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    done: dict[tuple[type, Any], Any] = {}
+
+    def prepare(value: Any) -> Any:
+        key = (type(value), value)
+        try:
+            return done[key]
+        except KeyError:
+            done[key] = prepared = processor(value)
+            return prepared
+        except TypeError:  # unhashable
+            return processor(value)
+
+    return prepare
+
+
+# Statements built once: building one costs more than running it for a page of entries.
+_CODES: sa.BindParameter[list[str]] = sa.bindparam("codes", expanding=True)
+
+_MARKS = sa.select(
+    _standards.c.code,
+    _standards.c.local_version,
+    _standards.c.remote_versi,
+    _standards.c.dirty,
+    _standards.c.deleted_at,
+).where(_standards.c.code.in_(_CODES))
+
+_LOCKED_ROWS = sa.select(_standards).where(_standards.c.code.in_(_CODES)).with_for_update()
+
+# The history rows of the entries named: their current rows as just written.
+_VERSIONS_OF = sa.insert(service_standard_versions).from_select(
+    ["code", "local_version", "content", "content_hash", "origin", "actor", "created_at"],
+    sa.select(
+        _standards.c.code,
+        _standards.c.local_version,
+        _standards.c.content,
+        _standards.c.content_hash,
+        _standards.c.origin,
+        sa.bindparam("actor", type_=sa.String()),
+        sa.bindparam("now", type_=UTCDateTime()),
+    )
+    .where(_standards.c.code.in_(_CODES))
+    .order_by(_standards.c.code),
+)
+
+# The audit entries of the entries named, just created: nothing before, their content after.
+_CREATIONS_OF = sa.insert(audit_log).from_select(
+    ["at", "actor", "action", "entity_type", "entity_id", "after", "detail"],
+    sa.select(
+        sa.bindparam("now", type_=UTCDateTime()),
+        sa.bindparam("actor", type_=sa.String()),
+        sa.literal("create", sa.String()),
+        sa.literal(ENTITY, sa.String()),
+        _standards.c.code,
+        _standards.c.content,
+        sa.bindparam("detail", type_=json_type()),
+    )
+    .where(_standards.c.code.in_(_CODES))
+    .order_by(_standards.c.code),
+)
+
+
 class CatalogueSyncQueries(Queries):
     async def sync_marks(self, codes: Collection[str]) -> dict[str, SyncMark]:
         """The sync bookkeeping of the entries among ``codes`` that exist, soft-deleted or not."""
-        columns = (
-            _standards.c.code,
-            _standards.c.local_version,
-            _standards.c.remote_versi,
-            _standards.c.dirty,
-            _standards.c.deleted_at,
-        )
         marks: dict[str, SyncMark] = {}
         async with self._read() as connection:
             for chunk in _chunks(codes):
-                rows = await connection.execute(
-                    sa.select(*columns).where(_standards.c.code.in_(chunk))
-                )
+                rows = await connection.execute(_MARKS, {"codes": chunk})
                 for row in rows:
                     marks[row.code] = SyncMark(
                         code=row.code,
@@ -159,9 +388,7 @@ class CatalogueSyncQueries(Queries):
         found: dict[str, StoredStandard] = {}
         async with self._read() as connection:
             for chunk in _chunks(codes):
-                rows = await connection.execute(
-                    sa.select(_standards).where(_standards.c.code.in_(chunk)).with_for_update()
-                )
+                rows = await connection.execute(_LOCKED_ROWS, {"codes": chunk})
                 for row in rows:
                     found[row.code] = _stored(row)
         return found
@@ -196,15 +423,18 @@ class CatalogueSyncQueries(Queries):
 async def _lock_rows(connection: AsyncConnection, codes: Sequence[str]) -> dict[str, sa.Row[Any]]:
     rows: dict[str, sa.Row[Any]] = {}
     for chunk in _chunks(codes):
-        result = await connection.execute(
-            sa.select(_standards).where(_standards.c.code.in_(chunk)).with_for_update()
-        )
+        result = await connection.execute(_LOCKED_ROWS, {"codes": chunk})
         rows.update((row.code, row) for row in result)
     return rows
 
 
 class _Plan:
-    """The statements of one ``save_synced`` call, gathered so that each kind runs once."""
+    """The statements of one ``save_synced`` call, gathered so that each kind runs once.
+
+    Each content is serialised once and that text bound to every column that stores it. The
+    history row of a change is copied from the current row just written, and so is the audit
+    entry of a creation (its ``after`` is that content), by one ``INSERT ... SELECT`` each.
+    """
 
     def __init__(self, *, now: datetime, actor: str, origin: Origin) -> None:
         self.now = now
@@ -213,7 +443,8 @@ class _Plan:
         self.inserts: list[dict[str, Any]] = []
         self.content_updates: list[dict[str, Any]] = []
         self.bookkeeping_updates: list[dict[str, Any]] = []
-        self.versions: list[dict[str, Any]] = []
+        self.changed: list[str] = []
+        self.created: list[str] = []
         self.audits: list[dict[str, Any]] = []
 
     def add(self, write: SyncWrite, row: sa.Row[Any] | None) -> Change:
@@ -225,13 +456,14 @@ class _Plan:
                 f"{write.expected_local_version!r} as read; it changed meanwhile, so run the "
                 "sync again"
             )
-        content = canonical(write.standard)
-        digest = hash_content(content)
-        if write.base is None:
-            base, base_digest = content, digest
-        else:
-            base = canonical(write.base)
-            base_digest = hash_content(base)
+        content, text, digest = canonical_text(write.standard)
+        # A base equal to the content is stored as NULL (see ``_catalogue``'s docstring).
+        base_text: str | None = None
+        base_digest = digest
+        if write.base is not None:
+            _, other_text, base_digest = canonical_text(write.base)
+            if base_digest != digest:
+                base_text = other_text
         deleting = write.standard.status == "inactive"
         was_deleted = row is not None and row.deleted_at is not None
         deleted_at = None
@@ -239,7 +471,6 @@ class _Plan:
             deleted_at = row.deleted_at if row is not None and was_deleted else self.now
         bookkeeping = {
             "remote_versi": write.remote_versi,
-            "base": base,
             "base_hash": base_digest,
             "dirty": digest != base_digest,
             "synced_at": self.now,
@@ -249,56 +480,42 @@ class _Plan:
         change: Change
         if row is None:
             change = "created"
-            version = 1
             self.inserts.append(
                 {
                     "code": code,
-                    "content": content,
+                    "content": text,
                     "content_hash": digest,
-                    "local_version": version,
+                    "local_version": 1,
                     "origin": self.origin,
                     "created_at": self.now,
+                    "base": base_text,
                     **bookkeeping,
                 }
             )
+            self.created.append(code)
         elif row.content_hash != digest:
             change = "updated"
             version = row.local_version + 1
             self.content_updates.append(
                 {
                     "b_code": code,
-                    "content": content,
+                    "content_json": text,
                     "content_hash": digest,
                     "local_version": version,
                     "origin": self.origin,
+                    "base_json": base_text,
                     **bookkeeping,
-                }
-            )
-        else:
-            change = "unchanged"
-            self.bookkeeping_updates.append({"b_code": code, **bookkeeping})
-        if change != "unchanged":
-            self.versions.append(
-                {
-                    "code": code,
-                    "local_version": version,
-                    "content": content,
-                    "content_hash": digest,
-                    "origin": self.origin,
-                    "actor": self.actor,
-                    "created_at": self.now,
                 }
             )
             detail: dict[str, Any] = {"origin": self.origin, "local_version": version}
             if was_deleted and not deleting:
                 detail["restored"] = True
-            self._audit(
-                "create" if row is None else "update",
-                code,
-                before=None if row is None else row.content,
-                after=content,
-                detail=detail,
-            )
+            self._audit("update", code, before=row.content, after=content, detail=detail)
+        else:
+            change = "unchanged"
+            self.bookkeeping_updates.append({"b_code": code, "base_json": base_text, **bookkeeping})
+        if change != "unchanged":
+            self.changed.append(code)
         if deleting and not was_deleted:
             self._audit(
                 "delete",
@@ -326,13 +543,29 @@ class _Plan:
 
     async def execute(self, connection: AsyncConnection) -> None:
         by_code = _standards.c.code == sa.bindparam("b_code")
+        content = _json_text(connection, "content_json")
+        base = _json_text(connection, "base_json")
         if self.inserts:
-            await connection.execute(sa.insert(_standards), self.inserts)
+            await _insert_rows(connection, _standards, self.inserts, json_text=_JSON_TEXT_COLUMNS)
         if self.content_updates:
-            await connection.execute(sa.update(_standards).where(by_code), self.content_updates)
+            await connection.execute(
+                sa.update(_standards).where(by_code).values(content=content, base=base),
+                self.content_updates,
+            )
         if self.bookkeeping_updates:
-            await connection.execute(sa.update(_standards).where(by_code), self.bookkeeping_updates)
-        if self.versions:
-            await connection.execute(sa.insert(service_standard_versions), self.versions)
+            await connection.execute(
+                sa.update(_standards).where(by_code).values(base=base), self.bookkeeping_updates
+            )
+        for chunk in _chunks(self.changed):
+            await connection.execute(
+                _VERSIONS_OF, {"codes": chunk, "actor": self.actor, "now": self.now}
+            )
+        # Creations first: an entry created inactive is audited as created, then as deleted.
+        detail = {"origin": self.origin, "local_version": 1}
+        for chunk in _chunks(self.created):
+            await connection.execute(
+                _CREATIONS_OF,
+                {"codes": chunk, "actor": self.actor, "now": self.now, "detail": detail},
+            )
         if self.audits:
             await connection.execute(sa.insert(audit_log), self.audits)

@@ -33,7 +33,16 @@ def content_hash(standard: ServiceStandard) -> str:
 
 def hash_content(content: Any) -> str:
     """SHA-256 (hex) of JSON ``content`` as ``content_hash`` serialises it."""
-    text = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hash_text(canonical_json(content))
+
+
+def canonical_json(content: Any) -> str:
+    """JSON ``content`` as ``content_hash`` serialises it: sorted keys, no spaces, not escaped."""
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def hash_text(text: str) -> str:
+    """SHA-256 (hex) of ``text`` from ``canonical_json``."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
