@@ -285,6 +285,26 @@ def test_import_of_an_unreadable_page_exits_2(upgraded: Path, tmp_path: Path) ->
     assert err.startswith("oss-bridge: ")
 
 
+def test_import_of_a_page_without_its_fee_section_exits_2_and_stores_nothing(
+    upgraded: Path, tmp_path: Path
+) -> None:
+    invoke("catalogue", "import", str(sample_page_path()), "--code", "job-portal", config=upgraded)
+    before = invoke("catalogue", "export", "--format", "json", config=upgraded)[1]
+    text = sample_page_path().read_text(encoding="utf-8")
+    page = tmp_path / "no-fee.txt"
+    cut = text[: text.index("Biaya / Tarif\n")] + text[text.index("Produk Pelayanan\n") :]
+    page.write_text(cut.replace("Tenaga Kerja", "Tenaga Kerja Baru"), encoding="utf-8")
+
+    code, out, err = invoke(
+        "catalogue", "import", str(page), "--code", "job-portal", config=upgraded
+    )
+
+    assert (code, out) == (2, "")
+    assert len(err.strip().splitlines()) == 1
+    assert "'Biaya / Tarif'" in err
+    assert invoke("catalogue", "export", "--format", "json", config=upgraded)[1] == before
+
+
 def test_an_imported_page_reaches_oss_at_the_next_sync(upgraded: Path, mock: httpx.Client) -> None:
     invoke("catalogue", "import", str(sample_page_path()), "--code", "job-portal", config=upgraded)
 
