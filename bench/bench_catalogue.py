@@ -42,7 +42,7 @@ import httpx
 from oss_bridge.clients import OssClient, build_http_client
 from oss_bridge.config import DatabaseSettings, OssSettings, Settings
 from oss_bridge.log import configure_logging
-from oss_bridge.services.catalogue_sync import CatalogueSync, SyncReport
+from oss_bridge.services.catalogue_sync import CatalogueSync
 from oss_bridge.store import Store, upgrade
 
 REGION = "1405"
@@ -181,6 +181,7 @@ class Figures:
     edits: int
     edit_sync_fetched: int
     edit_sync_updated: int
+    edit_sync_seconds: float
     memory_entries: int
     memory_mb: float
     memory_seconds: float
@@ -227,7 +228,7 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> Figures
         after = await requests_counted(base)
         resync_requests = sum(after.values()) - sum(before.values())
         await edit_remotely(base, args.edits, args.entries)
-        edited: SyncReport = await sync.sync()
+        edit_seconds, edited = await timed(lambda: sync.sync())
 
     memory = await memory_in_subprocess(args, workdir)
     return Figures(
@@ -240,6 +241,7 @@ async def measure(args: argparse.Namespace, base: str, workdir: Path) -> Figures
         edits=args.edits,
         edit_sync_fetched=edited.counts.fetched,
         edit_sync_updated=edited.counts.updated,
+        edit_sync_seconds=edit_seconds,
         memory_entries=memory["entries"],
         memory_mb=memory["maxrss_kb"] / 1024,
         memory_seconds=memory["seconds"],

@@ -218,7 +218,31 @@ def total(label: str, concurrency: int, runs: Sequence[Result]) -> Result:
     )
 
 
-async def main_async(n: int, concurrency: int, slice_size: int) -> float:
+@dataclass(frozen=True)
+class Figures:
+    """What one run measured: the client and the baseline at the same concurrency, the
+    baseline's concurrency sweep, and its best concurrency."""
+
+    client: Result
+    baseline: Result
+    sweep: dict[int, Result]
+
+    @property
+    def best_baseline(self) -> Result:
+        return max(self.sweep.values(), key=lambda r: r.rate)
+
+    @property
+    def ratio(self) -> float:
+        return self.client.rate / self.baseline.rate
+
+    @property
+    def failures(self) -> int:
+        return sum(r.failures for r in [self.client, *self.sweep.values()])
+
+
+async def measure(n: int, concurrency: int, slice_size: int) -> Figures:
+    """Start the mock, run the alternating client and baseline slices and the baseline's
+    concurrency sweep (see the module docstring), printing progress; return the figures."""
     with mock_server() as base:
         items = complaints(n)
         slices = [items[start : start + slice_size] for start in range(0, n, slice_size)]
@@ -251,9 +275,13 @@ async def main_async(n: int, concurrency: int, slice_size: int) -> float:
             if level not in sweep:
                 sweep[level] = await baseline_pass(base, items, level)
                 show(sweep[level])
+    return Figures(client=client, baseline=same, sweep=sweep)
 
-    best_base = max(sweep.values(), key=lambda r: r.rate)
-    ratio = client.rate / same.rate
+
+async def main_async(n: int, concurrency: int, slice_size: int) -> float:
+    figures = await measure(n, concurrency, slice_size)
+    client, same, best_base = figures.client, figures.baseline, figures.best_baseline
+    ratio = figures.ratio
     print()
     print(f"LaporClient        c={concurrency}: {client.rate:7.1f}/s")
     print(f"hand-built httpx   c={concurrency}: {same.rate:7.1f}/s")
@@ -263,9 +291,8 @@ async def main_async(n: int, concurrency: int, slice_size: int) -> float:
         f"ratio client at c={concurrency} / baseline at its best c={best_base.concurrency}: "
         f"{client.rate / best_base.rate:.3f}"
     )
-    failures = sum(r.failures for r in [client, *sweep.values()])
-    if failures:
-        print(f"WARNING: {failures} requests failed; the figures above are not comparable")
+    if figures.failures:
+        print(f"WARNING: {figures.failures} requests failed; the figures above are not comparable")
     return ratio
 
 

@@ -272,6 +272,22 @@ def best(port: int, target: Target, generator: str, duration: float) -> Measure:
     return max(measures, key=lambda m: m.rate)
 
 
+def measure(duration: float, generator: str) -> tuple[Measure, list[tuple[Target, Measure]]]:
+    """Bare uvicorn's best rate (the baseline) and the mock's best rate for each target, each at
+    its best connection count; ``generator`` is ``wrk`` or ``python``."""
+    port = free_port()
+    with server(baseline_command(port), port):
+        base = best(port, BASELINE, generator, duration)
+    port = free_port()
+    with server(mock_command(port), port):
+        results = [(t, best(port, t, generator, duration)) for t in TARGETS]
+    return base, results
+
+
+def default_generator() -> str:
+    return "wrk" if shutil.which("wrk") else "python"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per measurement")
@@ -284,7 +300,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     generator = args.generator
     if generator == "auto":
-        generator = "wrk" if shutil.which("wrk") else "python"
+        generator = default_generator()
     elif generator == "wrk" and not shutil.which("wrk"):
         parser.error(
             "wrk is not on PATH; install it (apt-get install wrk) or use --generator python"
@@ -292,21 +308,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     print(f"load generator: {generator}; connections tried: {', '.join(map(str, CONNECTIONS))}")
     print(f"cores: {os.cpu_count()}; {args.duration:.0f} s per measurement\n")
-    port = free_port()
-    with server(baseline_command(port), port):
-        base = best(port, BASELINE, generator, args.duration)
-    port = free_port()
-    with server(mock_command(port), port):
-        results = [(t, best(port, t, generator, args.duration)) for t in TARGETS]
+    base, results = measure(args.duration, generator)
 
     width = max(len(t.label) for t in (BASELINE, *TARGETS))
     print(f"{'target':<{width}}  {'requests/s':>10}  {'conns':>5}  {'vs bare':>7}  failures")
     rows = [(BASELINE, base), *results]
-    for target, measure in rows:
-        ratio = measure.rate / base.rate
+    for target, found in rows:
+        ratio = found.rate / base.rate
         print(
-            f"{target.label:<{width}}  {measure.rate:>10.0f}  {measure.connections:>5}  "
-            f"{ratio:>7.2f}  {measure.failures}"
+            f"{target.label:<{width}}  {found.rate:>10.0f}  {found.connections:>5}  "
+            f"{ratio:>7.2f}  {found.failures}"
         )
     cheap = min(m.rate for t, m in results if t.cheap)
     verdict = "meets" if cheap >= GOAL else "BELOW"

@@ -4,6 +4,12 @@ A job is a surface like a CLI command: it calls the service, turns its report in
 summary line, and counts attempts for the metrics. A dry run writes and sends nothing: the
 catalogue's is the sync's own dry run (the exact diff); the forwarder and the status pull have
 none of their own, so theirs reports what is waiting for them.
+
+Every job is safe to run on every instance of a fleet sharing one PostgreSQL database: the
+forwarder and the status pull claim their rows one by one with leases, the deadline check and the
+summary only read. The catalogue sync works on the whole catalogue, so it runs under the store
+lock ``CATALOGUE_SYNC_LOCK`` (``Store.exclusive``): the instance that holds it syncs, the others
+skip their run and say so (a dry run writes nothing and needs no lock).
 """
 
 from __future__ import annotations
@@ -20,24 +26,38 @@ from oss_bridge.services.runs import Job, JobName, JobOutcome, RunContext
 from oss_bridge.services.status_pull import PullReport, StatusPuller
 from oss_bridge.services.status_report import StatusReport
 from oss_bridge.store import Store
+from oss_bridge.store._locks import CATALOGUE_SYNC_LOCK
 
 OVERDUE_LISTED = 50
 """How many receipt numbers of overdue complaints a deadline check keeps in its result."""
 
+CATALOGUE_BUSY = (
+    "another instance is syncing the catalogue; this one leaves it to that one "
+    "and tries again at its next run"
+)
 
-def catalogue_job(sync: CatalogueSync) -> Job:
+
+def catalogue_job(sync: CatalogueSync, store: Store) -> Job:
     async def run(context: RunContext) -> JobOutcome:
         def progress(step: SyncProgress) -> None:
             context.report_progress(
                 {"phase": step.phase, "done": step.done, "total": step.total, "pages": step.pages}
             )
 
-        report = await sync.sync("both", dry_run=context.dry_run, progress=progress)
-        return JobOutcome(
-            result=report.as_json(),
-            summary=catalogue_summary(report),
-            needs_person=report.needs_person,
-        )
+        async def synced() -> JobOutcome:
+            report = await sync.sync("both", dry_run=context.dry_run, progress=progress)
+            return JobOutcome(
+                result=report.as_json(),
+                summary=catalogue_summary(report),
+                needs_person=report.needs_person,
+            )
+
+        if context.dry_run:
+            return await synced()
+        async with store.exclusive(CATALOGUE_SYNC_LOCK) as held:
+            if not held:
+                return JobOutcome.skip(CATALOGUE_BUSY, lock=CATALOGUE_SYNC_LOCK)
+            return await synced()
 
     return run
 
@@ -223,7 +243,7 @@ def all_jobs(
 ) -> dict[JobName, Job]:
     """Every job of the daemon by name."""
     return {
-        "catalogue": catalogue_job(catalogue),
+        "catalogue": catalogue_job(catalogue, store),
         "complaints": forward_job(forwarder, store, metrics, batch_size=forward_batch_size),
         "status": status_job(puller, store, metrics, batch_size=pull_batch_size),
         "deadlines": deadline_job(report, metrics),

@@ -540,7 +540,9 @@ class ComplaintIntake:
     async def find(self, reference: str) -> ComplaintView:
         """The complaint named by its id (digits) or its receipt number; raises ``NotFound``."""
         text = reference.strip()
-        if text.isdigit():
+        # isdigit() also admits '²', which int() refuses; an id is a 64-bit integer, so longer
+        # digit strings name no complaint (and would overflow the database's integer).
+        if text.isdecimal() and len(text) < 19:
             return await self.get(int(text))
         return await self.get_by_receipt(text)
 

@@ -9,7 +9,9 @@ scheduled run that finds its job busy is skipped instead, since the busy run doe
 A run moves ``queued -> running -> succeeded | failed``. The job function gets a ``RunContext``
 (its run id, whether it is a dry run, and a progress callback whose latest value is written to
 the run as it goes) and returns a ``JobOutcome``. Any exception fails the run with its class and
-message stored. Each finished run is logged as one line with its run id, and the run id is bound
+message stored. A job that finds its work being done by another instance on the same database
+(the catalogue sync, see ``daemon._jobs``) returns ``JobOutcome.skip(...)``: the run succeeds with
+``skipped`` in its result and a summary saying why. Each finished run is logged as one line with its run id, and the run id is bound
 to the log context while the job runs, so every line the job logs (each attempt) carries it.
 
 ``close`` is the shutdown path: no new run is accepted (``ShuttingDown``), runs in progress get
@@ -49,13 +51,22 @@ class JobOutcome:
     """What a finished job reports: ``result`` (JSON) for the run, ``summary`` (one line) for
     people, and whether something it found ``needs_person``.
 
-    The run's stored result is ``result`` with ``summary``, ``needs_person`` and ``again``."""
+    The run's stored result is ``result`` with ``summary``, ``needs_person`` and ``again``, and
+    ``skipped: true`` when the job was skipped."""
 
     result: dict[str, JsonValue]
     summary: str
     needs_person: bool = False
     again: bool = False
     """The job stopped at its batch limit with work left: the scheduler runs it again at once."""
+    skipped: bool = False
+    """The job did nothing because another instance was doing the same work (``summary`` says
+    so); the run still succeeds, since the work is being done."""
+
+    @classmethod
+    def skip(cls, summary: str, **result: JsonValue) -> JobOutcome:
+        """The outcome of a job that left its work to another instance."""
+        return cls(result=dict(result), summary=f"skipped: {summary}", skipped=True)
 
 
 @dataclass(slots=True)
@@ -268,6 +279,7 @@ class RunService:
                         "summary": outcome.summary,
                         "needs_person": outcome.needs_person,
                         "again": outcome.again,
+                        **({"skipped": True} if outcome.skipped else {}),
                         **outcome.result,
                     },
                 )
@@ -298,7 +310,7 @@ class RunService:
             # A run that found something for a person is worth a warning in the journal.
             emit = log.warning if outcome.needs_person else log.info
             emit(
-                "job run finished",
+                "job run skipped" if outcome.skipped else "job run finished",
                 summary=outcome.summary,
                 needs_person=outcome.needs_person,
                 **fields,

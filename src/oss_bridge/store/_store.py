@@ -17,6 +17,7 @@ from oss_bridge.store._catalogue_sync import CatalogueSyncQueries
 from oss_bridge.store._complaints import ComplaintQueries
 from oss_bridge.store._destinations import DestinationQueries
 from oss_bridge.store._engine import WRITE_OPTION, create_engine, display_url, translated_errors
+from oss_bridge.store._locks import LockQueries
 from oss_bridge.store._outbox import OutboxQueries
 from oss_bridge.store._pulls import PullQueries
 from oss_bridge.store._quarantine import QuarantineQueries
@@ -40,7 +41,7 @@ class _AllQueries(
     """Every query group; a new group is a ``Queries`` mixin added to this list."""
 
 
-class Store(_AllQueries):
+class Store(LockQueries, _AllQueries):
     """The durable store of oss-bridge over SQLite or PostgreSQL.
 
     Each method runs in its own transaction; ``transaction()`` groups several. Database errors
