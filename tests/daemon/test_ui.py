@@ -39,6 +39,8 @@ async def sign_in(client: httpx.AsyncClient, token: str = STAFF_TOKEN) -> httpx.
         (f"{int(NOW) + 3600}.forged", NOW, False),
         ("", NOW, False),
         (None, NOW, False),
+        ("\u00b2\u00b2.sig", NOW, False),
+        ("9" * 40 + ".sig", NOW, False),
     ],
 )
 def test_a_session_is_valid_only_signed_with_the_token_and_unexpired(

@@ -45,7 +45,7 @@ class BodyLimit:
         path: str = scope["path"]
         declared = _header(scope, b"content-length")
         if declared is not None:
-            if not declared.strip().isdigit():
+            if not declared.strip().isascii() or not declared.strip().isdecimal():
                 response = error_response(
                     path, 400, f"Content-Length {declared!r} is not a number of bytes"
                 )

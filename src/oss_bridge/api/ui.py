@@ -128,7 +128,8 @@ def session_valid(value: str | None, token: SecretStr | None, *, now: float) -> 
     if not value or token is None or not token.get_secret_value():
         return False
     expires_text, _, signature = value.partition(".")
-    if not expires_text.isdigit() or int(expires_text) <= now:
+    # isdecimal and a length bound: isdigit() admits '²', which int() refuses.
+    if not (expires_text.isdecimal() and len(expires_text) < 19) or int(expires_text) <= now:
         return False
     return hmac.compare_digest(signature, _signature(token, int(expires_text)))
 
