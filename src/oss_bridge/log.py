@@ -44,8 +44,9 @@ PERSONAL_KEYS = frozenset(
 )
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
-_NIK = re.compile(r"(?<!\d)\d{16}(?!\d)")
-_PHONE = re.compile(r"(?<![\w])(?:\+62|62|0)[\s-]?8\d(?:[\s-]?\d){6,11}(?!\d)")
+# Word boundaries, not digit ones: a hex id such as a run id may hold a run of 16 digits.
+_NIK = re.compile(r"(?<![\w])\d{16}(?![\w])")
+_PHONE = re.compile(r"(?<![\w])(?:\+62|62|0)[\s-]?8\d(?:[\s-]?\d){6,11}(?![\w])")
 
 
 def scrub_text(text: str) -> str:

@@ -23,6 +23,8 @@ from oss_bridge.log import REDACTED, configure_logging, scrub_text
         ("call 6281234567890", f"call {REDACTED}"),
         ("receipt PGD-1405-20261129-000123 ok", "receipt PGD-1405-20261129-000123 ok"),
         ("attempt 3 of 12 after 0.5 s", "attempt 3 of 12 after 0.5 s"),
+        ("run 6b06f1234567890123456c114d ok", "run 6b06f1234567890123456c114d ok"),
+        ("run a0812345678901b ok", "run a0812345678901b ok"),
     ],
 )
 def test_scrubbing_removes_personal_data_and_keeps_the_rest(text: str, expected: str) -> None:
