@@ -324,7 +324,8 @@ async def test_a_status_advanced_on_the_channel_shows_in_the_api_after_one_pull(
             after = (await api.get(f"/api/v1/complaints/{receipt}")).json()
 
     assert run["state"] == "succeeded"
-    assert before["external_status"] is None
+    # The daemon's own status job may already have pulled the first status before we looked.
+    assert before["external_status"] in (None, "Belum Terverifikasi")
     assert (after["external_status"], after["stage"], after["final"]) == (
         "Dalam Proses",
         "d",
