@@ -25,6 +25,7 @@ from oss_bridge.config import load_settings
 from oss_bridge.data import sample_page_path
 from oss_bridge.domain import ServiceStandard
 from oss_bridge.store import Store
+from oss_bridge.store._locks import CATALOGUE_SYNC_LOCK
 from oss_bridge_mock import create_app
 
 JOB_PORTAL = "SP-1405-000001"
@@ -337,3 +338,16 @@ def test_export_prints_the_catalogue_in_the_format_asked(
 
     assert code == 0
     assert check(json.loads(out))
+
+
+def test_sync_exits_2_while_another_instance_holds_the_catalogue_lock(upgraded: Path) -> None:
+    async def sync_while_locked() -> tuple[int, str, str]:
+        store = Store.open(load_settings(upgraded).database)
+        async with store, store.exclusive(CATALOGUE_SYNC_LOCK) as held:
+            assert held
+            return await asyncio.to_thread(invoke, "sync", "catalogue", config=upgraded)
+
+    code, out, err = asyncio.run(sync_while_locked())
+
+    assert (code, out) == (2, "")
+    assert "another instance is syncing the catalogue" in err

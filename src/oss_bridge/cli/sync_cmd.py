@@ -80,6 +80,11 @@ def catalogue(
             report = run(_sync(settings, direction.value, dry_run, progress))
     except BridgeError as exc:
         fail(str(exc))
+    if report is None:
+        fail(
+            "another instance is syncing the catalogue right now; "
+            "run this again when it has finished (see `oss-bridge status`)"
+        )
     if as_json:
         print_json(report.as_json())
     else:
@@ -90,9 +95,9 @@ def catalogue(
 
 async def _sync(
     settings: Settings, direction: str, dry_run: bool, progress: ProgressCallback
-) -> SyncReport:
+) -> SyncReport | None:
     async with open_catalogue_sync(settings, actor=cli_actor()) as sync:
-        return await sync.sync(direction, dry_run=dry_run, progress=progress)
+        return await sync.sync_alone(direction, dry_run=dry_run, progress=progress)
 
 
 class _CurrentStderr:

@@ -98,6 +98,7 @@ from oss_bridge.store import (
     SyncWrite,
     Transaction,
 )
+from oss_bridge.store._locks import CATALOGUE_SYNC_LOCK
 
 __all__ = [
     "DIRECTIONS",
@@ -505,6 +506,24 @@ class CatalogueSync:
         self._actor = actor
 
     # --- sync ------------------------------------------------------------------------------------
+
+    async def sync_alone(
+        self,
+        direction: str = "both",
+        dry_run: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> SyncReport | None:
+        """``sync`` while no other instance syncs the catalogue; ``None`` when one does.
+
+        Instances share the catalogue-sync lock (an advisory lock on PostgreSQL, a file lock
+        beside a SQLite database). A dry run writes nothing, so it takes no lock.
+        """
+        if dry_run:
+            return await self.sync(direction, dry_run=True, progress=progress)
+        async with self._store.exclusive(CATALOGUE_SYNC_LOCK) as held:
+            if not held:
+                return None
+            return await self.sync(direction, progress=progress)
 
     async def sync(
         self,
