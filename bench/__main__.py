@@ -38,6 +38,7 @@ from bench import (
     bench_mock,
     bench_status,
 )
+from bench._mock import mock_server
 from bench._table import LEGEND, AllFigures, render, rows
 from bench.bench_instances import FORWARDER_CONCURRENCY
 from oss_bridge.log import configure_logging
@@ -122,7 +123,7 @@ def catalogue(sizes: Sizes) -> bench_catalogue.Figures:
     )
     with (
         tempfile.TemporaryDirectory(prefix="bench-catalogue-") as folder,
-        bench_catalogue.mock_server(sizes.catalogue_entries) as base,
+        mock_server(sizes.catalogue_entries) as base,
     ):
         return asyncio.run(bench_catalogue.measure(args, base, Path(folder)))
 

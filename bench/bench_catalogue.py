@@ -27,18 +27,18 @@ import contextlib
 import json
 import random
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bench._mock import mock_server
 from oss_bridge.clients import OssClient, build_http_client
 from oss_bridge.config import DatabaseSettings, OssSettings, Settings
 from oss_bridge.log import configure_logging
@@ -51,55 +51,6 @@ PULL_GOAL = 1.5
 RESYNC_REQUEST_GOAL = 3
 RESYNC_SECONDS_GOAL = 1.0
 MEMORY_GOAL_MB = 200.0
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def mock_server(entries: int) -> Iterator[str]:
-    """The mock with ``entries`` generated catalogue entries, on a free port; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "oss_bridge",
-            "mock",
-            "serve",
-            "--port",
-            str(port),
-            "--generate-catalogue",
-            str(entries),
-        ],
-        stdout=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                raise SystemExit(f"the mock exited with {process.returncode} before serving")
-            try:
-                if httpx.get(f"{base}/_mock/state", timeout=5).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass  # not listening yet
-            if time.monotonic() > deadline:
-                raise SystemExit(f"the mock did not answer on {base} within 120 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def settings_for(base: str, database: Path, page_limit: int) -> Settings:

@@ -41,7 +41,8 @@ import sqlalchemy as sa
 from psycopg import sql
 from sqlalchemy.engine import URL, make_url
 
-from bench.bench_clients import baseline_pass, complaints, mock_server
+from bench._mock import mock_server
+from bench.bench_clients import baseline_pass, complaints
 from oss_bridge.clients import build_http_client
 from oss_bridge.config import (
     DatabaseSettings,

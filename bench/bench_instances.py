@@ -32,7 +32,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from bench.bench_clients import baseline_pass, complaints, mock_server
+from bench._mock import mock_server
+from bench.bench_clients import baseline_pass, complaints
 from bench.bench_forwarding import (
     FreshDatabase,
     Tally,

@@ -30,8 +30,8 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_clients import mock_server
-from bench.bench_mock import baseline_command, free_port, server
+from bench._mock import free_port, mock_server
+from bench.bench_mock import baseline_command, server
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.log import configure_logging
 from oss_bridge.store import Store

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench._mock import free_port
+
 GOAL = 1500.0
 CONNECTIONS = (8, 32, 64)
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,13 +102,6 @@ class Measure:
     rate: float
     connections: int
     failures: int
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 def _wait_until_ready(port: int, process: subprocess.Popen[bytes], seconds: float = 30) -> None:

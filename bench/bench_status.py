@@ -31,7 +31,8 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from bench.bench_clients import baseline_pass, complaints, mock_server, run_workers
+from bench._mock import mock_server
+from bench.bench_clients import baseline_pass, complaints, run_workers
 from bench.bench_forwarding import Tally
 from oss_bridge.clients import build_http_client
 from oss_bridge.config import DatabaseSettings, LaporSettings, Settings, StatusPullSettings
