@@ -21,6 +21,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
+from httpx import USE_CLIENT_DEFAULT
+from httpx._client import UseClientDefault
 from pydantic import ValidationError
 
 from oss_bridge.clients.retry import RetryPolicy, RetryRuntime, parse_retry_after
@@ -334,8 +336,12 @@ class _Replay(Generic[T]):
         return await self._attempt(call, started)
 
 
-def _within(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout:
-    """``timeout`` with no part longer than ``seconds`` (the rest of a call's deadline)."""
+def _within(timeout: httpx.Timeout, seconds: float) -> httpx.Timeout | UseClientDefault:
+    """``timeout`` with no part longer than ``seconds`` (the rest of a call's deadline); the
+    client's own timeouts, unchanged, when none of them is longer."""
+    parts = (timeout.connect, timeout.read, timeout.write, timeout.pool)
+    if None not in parts and seconds >= max(part for part in parts if part is not None):
+        return USE_CLIENT_DEFAULT
     # The policy never starts an attempt after the deadline; the floor only absorbs rounding.
     seconds = max(seconds, 0.001)
 

@@ -77,6 +77,14 @@ creates about 0.55); at eight times it stays busy (about 0.75). A row that waits
 slot is given back untried, so a slow channel cannot make the prefetched rows outlive their
 lease."""
 
+WRITE_BATCH = 4
+"""The writer records finished attempts once this many times ``concurrency`` have finished (or
+sooner: when claimed rows run low or nothing is running). Each transaction costs about as much
+as recording a few dozen rows, so recording in batches keeps the database's share small."""
+
+LOW_WATER = 2
+"""The writer claims more rows once fewer than this many times ``concurrency`` are waiting."""
+
 Clock = Callable[[], datetime]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -143,6 +151,22 @@ class _Attempt:
     """Where an attempt got to, so a failure knows whether the create may have reached the channel."""
 
     sending: bool = False
+
+
+@dataclass
+class _PassState:
+    """What the workers and the writer of one pass share."""
+
+    budget: int
+    busy: int = 0
+    drained: bool = False
+    over: bool = False
+
+    def wanted(self, ready: deque[tuple[OutboxClaim, float]], concurrency: int) -> int:
+        """How many rows to claim now to keep ``PREFETCH * concurrency`` claimed."""
+        if self.drained:
+            return 0
+        return max(0, min(self.budget, PREFETCH * concurrency - self.busy - len(ready)))
 
 
 @dataclass(frozen=True)
@@ -243,74 +267,97 @@ class ComplaintForwarder:
         return report
 
     async def _drive(self, report: ForwardReport) -> None:
-        """One pass. Attempts run as tasks, at most ``concurrency`` at once, and a single
-        database task beside them does all the writing: each of its transactions records
-        every attempt that finished since the last one and claims rows to keep up to
-        ``PREFETCH * concurrency`` rows claimed. So sends never wait for the database, and the
-        database sees a few transactions however fast the channel answers. A ready row's
-        attempt is cut off at its share of the lease counted from its claim, so no attempt
-        outlives its lease. A failed write ends the pass (the caller releases the leases)."""
-        running: set[asyncio.Task[_Outcome]] = set()
+        """One pass: ``concurrency`` slot workers send, one writer does all database work.
+
+        A slot worker takes the next claimed row, runs its attempt and takes the next at once,
+        so the channel's connections never sit idle between sends. The writer records
+        finished attempts and claims rows ahead in one transaction, when enough attempts have
+        finished (``WRITE_BATCH``), when the claimed rows run low, or when no attempt is
+        running (so a lone complaint is recorded at once). A row that waited for a slot longer
+        than half its attempt's share of the lease is given back untried. A failed write ends
+        the pass (the caller releases the leases)."""
+        concurrency = self.settings.concurrency
+        loop = asyncio.get_running_loop()
         ready: deque[tuple[OutboxClaim, float]] = deque()
         stale: list[OutboxClaim] = []
         finished: list[_Outcome] = []
-        changed = asyncio.Event()
-        writing: asyncio.Task[list[OutboxClaim]] | None = None
-        budget = self.settings.batch_size
-        drained = False
-        asked = 0
-        concurrency = self.settings.concurrency
-        loop = asyncio.get_running_loop()
+        idle: list[asyncio.Future[None]] = []
+        writer_wake = asyncio.Event()
+        state = _PassState(budget=self.settings.batch_size)
 
-        def attempt_done(task: asyncio.Task[_Outcome]) -> None:
-            running.discard(task)
-            changed.set()
-            if not task.cancelled() and task.exception() is None:
-                finished.append(task.result())
-
-        try:
-            while True:
-                startable = not self._paused()
-                while ready and startable and len(running) < concurrency:
-                    claim, claimed_at = ready.popleft()
-                    if loop.time() - claimed_at > self._attempt_timeout / 2:
-                        # Waited so long for a slot (a slow channel) that its attempt could
-                        # not finish within the lease: given back untried, not failed.
-                        stale.append(claim)
-                        continue
-                    attempt = asyncio.create_task(self._attempt(claim, claimed_at))
-                    running.add(attempt)
-                    attempt.add_done_callback(attempt_done)
-                    report.claimed += 1
-                if writing is not None and writing.done():
-                    claims = writing.result()
-                    writing = None
-                    claimed_at = loop.time()
-                    ready.extend((claim, claimed_at) for claim in claims)
-                    budget -= len(claims)
-                    drained = drained or len(claims) < asked
+        def take() -> tuple[OutboxClaim, float] | None:
+            while ready and not self._paused():
+                claim, claimed_at = ready.popleft()
+                if loop.time() - claimed_at > self._attempt_timeout / 2:
+                    # Waited so long for a slot (a slow channel) that its attempt could not
+                    # finish within the lease: given back untried, not failed.
+                    stale.append(claim)
                     continue
-                wanted = 0
-                if not drained and startable:
-                    wanted = min(budget, PREFETCH * concurrency - len(running) - len(ready))
-                if writing is None and (finished or stale or wanted > 0):
+                state.busy += 1
+                report.claimed += 1
+                return claim, claimed_at
+            return None
+
+        def write_due() -> bool:
+            if stale:
+                return True
+            low = len(ready) < LOW_WATER * concurrency and state.wanted(ready, concurrency) > 0
+            if low and not self._paused():
+                return True
+            return bool(finished) and (
+                len(finished) >= WRITE_BATCH * concurrency or state.busy == 0 or low
+            )
+
+        def wake_idle() -> None:
+            while idle:
+                waiter = idle.pop()
+                if not waiter.done():
+                    waiter.set_result(None)
+
+        async def work() -> None:
+            while not state.over:
+                taken = take()
+                if taken is None:
+                    waiter = loop.create_future()
+                    idle.append(waiter)
+                    writer_wake.set()
+                    await waiter
+                    continue
+                outcome = await self._attempt(*taken)
+                state.busy -= 1
+                finished.append(outcome)
+                if write_due():
+                    writer_wake.set()
+
+        async def write() -> None:
+            while True:
+                if write_due():
+                    wanted = 0 if self._paused() else state.wanted(ready, concurrency)
                     batch, given_back = finished[:], stale[:]
                     finished.clear()
                     stale.clear()
-                    asked = wanted
-                    writing = asyncio.create_task(
-                        self._settle_and_claim(batch, given_back, wanted, report)
-                    )
-                    writing.add_done_callback(lambda _: changed.set())
+                    claims = await self._settle_and_claim(batch, given_back, wanted, report)
+                    claimed_at = loop.time()
+                    ready.extend((claim, claimed_at) for claim in claims)
+                    state.budget -= len(claims)
+                    state.drained = state.drained or len(claims) < wanted
+                    wake_idle()
                     continue
-                if writing is None and not running and (not ready or not startable):
-                    break
-                changed.clear()
-                await changed.wait()
+                idle_now = state.busy == 0 and not finished and (not ready or self._paused())
+                if idle_now and (state.drained or self._paused() or state.budget <= 0):
+                    state.over = True
+                    wake_idle()
+                    return
+                writer_wake.clear()
+                await writer_wake.wait()
+
+        workers = [asyncio.create_task(work()) for _ in range(concurrency)]
+        writer = asyncio.create_task(write())
+        try:
+            await writer
+            await asyncio.gather(*workers)
         finally:
-            pending: list[asyncio.Future[Any]] = [*running]
-            if writing is not None:
-                pending.append(writing)
+            pending: list[asyncio.Future[Any]] = [*workers, writer]
             for future in pending:
                 future.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
@@ -360,7 +407,7 @@ class ComplaintForwarder:
                 )
         # Reported only once committed: a rolled-back write reported nothing.
         for outcome in delivered:
-            self._report_delivery(outcome, written.get(outcome.claim.id), report)
+            self._report_delivery(outcome, outcome.claim.id in written, report)
         for outcome, item in failures:
             self._report_failure(outcome, item, report)
         return claims
@@ -379,13 +426,11 @@ class ComplaintForwarder:
         except Exception as exc:  # noqa: BLE001 - every failure of an attempt counts (DESIGN.md 6)
             return _Outcome(claim, self._failed(claim, exc, progress))
 
-    def _report_delivery(
-        self, outcome: _Outcome, item: OutboxItem | None, report: ForwardReport
-    ) -> None:
+    def _report_delivery(self, outcome: _Outcome, recorded: bool, report: ForwardReport) -> None:
         result = outcome.result
         assert isinstance(result, _Delivered)
         fields = self._fields(outcome.claim)
-        if item is None:
+        if not recorded:
             report.lost_lease += 1
             log.warning("lease lost before recording delivery", **fields)
             return

@@ -220,15 +220,18 @@ class OutboxQueries(Queries):
         the row's lease.
         """
         delivered = Delivered(outbox_id, external_id, tracking_id, reconciled, next_pull_at)
-        settled = await self.record_successes([delivered], owner=owner)
-        return settled.get(outbox_id)
+        if outbox_id not in await self.record_successes([delivered], owner=owner):
+            return None
+        async with self._read() as connection:
+            row = (
+                await connection.execute(sa.select(outbox).where(outbox.c.id == outbox_id))
+            ).one()
+        return _item(row)
 
-    async def record_successes(
-        self, deliveries: Sequence[Delivered], *, owner: str
-    ) -> dict[int, OutboxItem]:
+    async def record_successes(self, deliveries: Sequence[Delivered], *, owner: str) -> set[int]:
         """``record_success`` for several rows in one transaction (a few statements in all).
 
-        Returns the settled rows by outbox id; a row whose lease ``owner`` no longer holds is
+        Returns the ids of the rows settled; a row whose lease ``owner`` no longer holds is
         missing from the answer and untouched.
         """
         for delivered in deliveries:
@@ -238,7 +241,7 @@ class OutboxQueries(Queries):
                 )
             require_aware(delivered.next_pull_at, "next_pull_at")
         if not deliveries:
-            return {}
+            return set()
         now = self._now()
         wanted = {delivered.outbox_id: delivered for delivered in deliveries}
         async with self._write() as connection:
@@ -246,42 +249,42 @@ class OutboxQueries(Queries):
                 await connection.execute(_SENT, {"ids": sorted(wanted), "owner": owner, "now": now})
             ).all()
             if not rows:
-                return {}
+                return set()
             await connection.execute(
                 _GIVE_IDS,
                 [
                     {
-                        "b_id": row.complaint_id,
-                        "b_external_id": wanted[row.id].external_id,
-                        "b_tracking_id": wanted[row.id].tracking_id,
-                        "b_next_pull_at": wanted[row.id].next_pull_at or now,
+                        "b_id": complaint_id,
+                        "b_external_id": wanted[outbox_id].external_id,
+                        "b_tracking_id": wanted[outbox_id].tracking_id,
+                        "b_next_pull_at": wanted[outbox_id].next_pull_at or now,
                         "b_updated_at": now,
                     }
-                    for row in rows
+                    for outbox_id, complaint_id, _, _ in rows
                 ],
             )
             await connection.execute(
                 _ADD_EVENT[connection.dialect.name],
                 [
                     {
-                        "complaint_id": row.complaint_id,
+                        "complaint_id": complaint_id,
                         "kind": "note",
-                        "dedupe_key": f"forwarded:{row.destination}",
+                        "dedupe_key": f"forwarded:{destination}",
                         "external_at": None,
                         "payload": {
                             "type": "forwarded",
-                            "destination": row.destination,
-                            "external_id": wanted[row.id].external_id,
-                            "tracking_id": wanted[row.id].tracking_id,
-                            "reconciled": wanted[row.id].reconciled,
-                            "attempts": row.attempts + 1,
+                            "destination": destination,
+                            "external_id": wanted[outbox_id].external_id,
+                            "tracking_id": wanted[outbox_id].tracking_id,
+                            "reconciled": wanted[outbox_id].reconciled,
+                            "attempts": attempts + 1,
                         },
                         "created_at": now,
                     }
-                    for row in rows
+                    for outbox_id, complaint_id, destination, attempts in rows
                 ],
             )
-        return {row.id: _item(row) for row in rows}
+        return {row[0] for row in rows}
 
     async def record_failure(
         self,
@@ -576,7 +579,7 @@ _SENT = (
         outcome_unknown=False,
         updated_at=sa.bindparam("now", type_=outbox.c.updated_at.type),
     )
-    .returning(*outbox.c)
+    .returning(outbox.c.id, outbox.c.complaint_id, outbox.c.destination, outbox.c.attempts)
 )
 _ADD_EVENT = {
     name: insert(complaint_events).on_conflict_do_nothing(
