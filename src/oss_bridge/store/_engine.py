@@ -96,9 +96,11 @@ def _sqlite_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
         _prepare_sqlite_file(path)
         kwargs["pool_size"] = settings.pool_size
     arguments, options = _SQLITE_DIALECT.create_connect_args(url)
+    # Statements of a write transaction run on the event loop's thread (see _SqliteCursor).
+    options = {**options, "check_same_thread": False}
 
     async def connect() -> aiosqlite.Connection:
-        connection = _OneTripConnection(
+        connection = _SqliteConnection(
             partial(sqlite3.connect, *arguments, **options), iter_chunk_size=64
         )
         connection._thread.daemon = True  # as SQLAlchemy's own aiosqlite dialect does
@@ -144,38 +146,57 @@ def _sqlite_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
 _SQLITE_DIALECT = SQLiteDialect_aiosqlite()
 
 
-class _OneTripCursor(aiosqlite.Cursor):
-    """An aiosqlite cursor that runs a statement, fetches its rows and closes in one trip to
-    the connection's thread.
+BULK_ROWS = 500
+"""An ``executemany`` over more rows than this runs on the driver's thread even inside a write
+transaction, so a bulk write does not hold up the event loop."""
 
-    aiosqlite's own cursor makes a trip for each step (open, execute, fetch, close), and each
-    trip waits for a turn of the event loop; under load that made a transaction of a few
-    statements cost several times its SQL. Rows are fetched at once, which is what SQLAlchemy
-    does with them anyway (the store never streams results).
+
+class _SqliteCursor(aiosqlite.Cursor):
+    """An aiosqlite cursor that runs a statement, fetches its rows and closes in one step.
+
+    aiosqlite makes a trip to the connection's thread for each step (open, execute, fetch,
+    close), and under load every trip waits for a turn of the event loop and for the GIL: the
+    forwarder spent more on trips than on SQL. Here a statement is one trip at most, and none
+    inside a write transaction: once ``BEGIN IMMEDIATE`` holds SQLite's write lock, a statement
+    of that transaction never waits for another connection (WAL mode), so it runs on the event
+    loop's thread at the cost of its own work. What may wait or write to disk at length still
+    makes the trip: BEGIN (it waits for the lock up to ``busy_timeout``), COMMIT and ROLLBACK,
+    every statement of a read transaction, and bulk statements over ``BULK_ROWS`` rows.
+    Rows are fetched at once, as SQLAlchemy does with them anyway (the store never streams).
     """
 
-    def __init__(self, connection: aiosqlite.Connection) -> None:
+    def __init__(self, connection: _SqliteConnection) -> None:
         self.iter_chunk_size = connection._iter_chunk_size
         self._conn = connection
+        self._owner = connection
         self._done: sqlite3.Cursor | None = None
         self._rows: list[Any] = []
         self._arraysize = 1
 
-    async def __aenter__(self) -> _OneTripCursor:
+    async def __aenter__(self) -> _SqliteCursor:
         return self
 
     async def __aexit__(self, *_: object) -> None:
         return None
 
-    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _OneTripCursor:
+    async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _SqliteCursor:
+        if self._owner.writing:
+            self._done, self._rows = _run_statement(self._conn._conn, sql, parameters, many=False)
+            return self
         self._done, self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
             _run_statement, self._conn._conn, sql, parameters, many=False
         )
+        if sql.startswith("BEGIN IMMEDIATE"):
+            self._owner.writing = True
         return self
 
-    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _OneTripCursor:
+    async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _SqliteCursor:
+        rows = parameters if isinstance(parameters, Sequence) else list(parameters)
+        if self._owner.writing and len(rows) <= BULK_ROWS:
+            self._done, self._rows = _run_statement(self._conn._conn, sql, rows, many=True)
+            return self
         self._done, self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
-            _run_statement, self._conn._conn, sql, parameters, many=True
+            _run_statement, self._conn._conn, sql, rows, many=True
         )
         return self
 
@@ -216,16 +237,31 @@ class _OneTripCursor(aiosqlite.Cursor):
         self._arraysize = value
 
 
-class _OneTripConnection(aiosqlite.Connection):
-    """An aiosqlite connection whose cursors are ``_OneTripCursor``s."""
+class _SqliteConnection(aiosqlite.Connection):
+    """An aiosqlite connection whose cursors are ``_SqliteCursor``s; it knows whether a write
+    transaction is open (set by its BEGIN IMMEDIATE, cleared by COMMIT or ROLLBACK)."""
 
-    def cursor(self) -> _OneTripCursor:  # type: ignore[override]
-        return _OneTripCursor(self)
+    writing = False
+
+    def cursor(self) -> _SqliteCursor:  # type: ignore[override]
+        return _SqliteCursor(self)
+
+    async def commit(self) -> None:
+        try:
+            await super().commit()
+        finally:
+            self.writing = False
+
+    async def rollback(self) -> None:
+        try:
+            await super().rollback()
+        finally:
+            self.writing = False
 
 
 def _run_statement(
     connection: sqlite3.Connection, sql: str, parameters: Any, *, many: bool
-) -> tuple[sqlite3.Cursor, Sequence[Any]]:
+) -> tuple[sqlite3.Cursor, list[Any]]:
     """In the connection's thread: run one statement, fetch its rows, close its cursor."""
     cursor = connection.cursor()
     try:
