@@ -11,11 +11,12 @@ import json
 import sys
 from collections.abc import Coroutine
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TextIO, TypeVar
 
 import typer
 
 from oss_bridge.config import Settings, load_settings
+from oss_bridge.log import configure_logging
 
 T = TypeVar("T")
 
@@ -39,6 +40,32 @@ JsonOption = Annotated[bool, typer.Option("--json", help="print machine-readable
 def settings_from(config: Path | None) -> Settings:
     """Load settings for a command; a ConfigError propagates to ``main`` and exits 2."""
     return load_settings(config)
+
+
+def command_settings(config: Path | None) -> Settings:
+    """Settings for a command that prints a report, with logs sent to stderr.
+
+    stdout then holds the report alone (and ``--json`` stays parseable). The report says what
+    the INFO events would, so a command shows warnings and worse unless DEBUG (or only ERROR)
+    is asked for.
+    """
+    settings = settings_from(config)
+    level = "WARNING" if settings.logging.level == "INFO" else settings.logging.level
+    configure_logging(level=level, fmt=settings.logging.format, stream=_STDERR)
+    return settings
+
+
+class _CurrentStderr:
+    """Whatever ``sys.stderr`` is when written to (test runners replace it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+_STDERR: TextIO = _CurrentStderr()  # type: ignore[assignment]  # the part of TextIO logging uses
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:

@@ -8,11 +8,10 @@ and ``show`` read through the intake service, so they show what the API shows. `
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Annotated, Any, TextIO, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -20,16 +19,15 @@ from oss_bridge.cli._common import (
     EXIT_NEEDS_PERSON,
     ConfigOption,
     JsonOption,
+    command_settings,
     fail,
     print_json,
     run,
-    settings_from,
 )
 from oss_bridge.clients import build_http_client
 from oss_bridge.config import Settings
 from oss_bridge.domain.complaint import ComplaintView
 from oss_bridge.errors import BridgeError
-from oss_bridge.log import configure_logging
 from oss_bridge.services.catalogue_sync import cli_actor
 from oss_bridge.services.forwarder import (
     ComplaintForwarder,
@@ -47,26 +45,6 @@ T = TypeVar("T")
 
 Reference = Annotated[str, typer.Argument(help="the complaint's id or receipt number")]
 DestinationArgument = Annotated[str, typer.Argument(help="the destination: lapor")]
-
-
-class _CurrentStderr:
-    """Whatever ``sys.stderr`` is when written to (test runners replace it)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-_STDERR: TextIO = _CurrentStderr()  # type: ignore[assignment]  # the part of TextIO logging uses
-
-
-def _prepare(config: Any) -> Settings:
-    settings = settings_from(config)
-    level = "WARNING" if settings.logging.level == "INFO" else settings.logging.level
-    configure_logging(level=level, fmt=settings.logging.format, stream=_STDERR)
-    return settings
 
 
 @asynccontextmanager
@@ -94,7 +72,7 @@ def forward(config: ConfigOption = None, as_json: JsonOption = False) -> None:
     Exits 1 when dead letters remain: see `complaints list --state dead`, then `complaints
     requeue` or `complaints acknowledge`.
     """
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def forward_now() -> tuple[ForwardReport, int]:
         async with _store(settings) as store, build_http_client(settings.lapor) as http:
@@ -146,7 +124,7 @@ def pull_status(config: ConfigOption = None, as_json: JsonOption = False) -> Non
 
     Exits 1 when the channel reported a status the status mapping lacks.
     """
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def pull_now() -> PullReport:
         async with _store(settings) as store, build_http_client(settings.lapor) as http:
@@ -192,7 +170,7 @@ def list_complaints(
     as_json: JsonOption = False,
 ) -> None:
     """The newest complaints, with their stage, delivery and national status."""
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def read() -> list[ComplaintView]:
         async with _store(settings) as store:
@@ -219,7 +197,7 @@ def list_complaints(
 @app.command("show")
 def show(reference: Reference, config: ConfigOption = None, as_json: JsonOption = False) -> None:
     """One complaint with its delivery, national status, history and deadlines."""
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def read() -> ComplaintView:
         async with _store(settings) as store:
@@ -301,7 +279,7 @@ def requeue(
     """Send a dead complaint (or every one, with --all-dead) again, from its first attempt."""
     if (reference is None) == (not all_dead):
         fail("give either a complaint ID or --all-dead, not both and not neither")
-    settings = _prepare(config)
+    settings = command_settings(config)
     actor = cli_actor()
 
     async def act() -> str:
@@ -320,7 +298,7 @@ def requeue(
 @app.command("acknowledge")
 def acknowledge(reference: Reference, config: ConfigOption = None) -> None:
     """Take a dead complaint off the dead letters without sending it (a person handles it)."""
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def act() -> str:
         async with _store(settings) as store:
@@ -348,7 +326,7 @@ def resume(destination: DestinationArgument, config: ConfigOption = None) -> Non
 
 
 def _switch(destination: str, suspended: bool, config: Any) -> None:
-    settings = _prepare(config)
+    settings = command_settings(config)
 
     async def act() -> None:
         check_destination(destination)  # before the database is opened

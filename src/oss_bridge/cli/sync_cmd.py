@@ -24,14 +24,13 @@ from oss_bridge.cli._common import (
     EXIT_NEEDS_PERSON,
     ConfigOption,
     JsonOption,
+    command_settings,
     fail,
     print_json,
     run,
-    settings_from,
 )
 from oss_bridge.config import Settings
 from oss_bridge.errors import BridgeError
-from oss_bridge.log import configure_logging
 from oss_bridge.services.catalogue_sync import (
     ProgressCallback,
     SyncProgress,
@@ -69,12 +68,7 @@ def catalogue(
     Exits 1 when something waits for a person: open conflicts (`oss-bridge catalogue
     conflicts`), entries not pushed, refused by OSS or quarantined.
     """
-    settings = settings_from(config)
-    # Logs go to stderr, so that stdout holds the report alone (and --json stays parseable).
-    # The report says what the INFO events would, so a command run shows warnings and worse
-    # unless DEBUG (or only ERROR) is asked for.
-    level = "WARNING" if settings.logging.level == "INFO" else settings.logging.level
-    configure_logging(level=level, fmt=settings.logging.format, stream=_STDERR)
+    settings = command_settings(config)
     try:
         with progress_display(sys.stderr, quiet=as_json) as progress:
             report = run(_sync(settings, direction.value, dry_run, progress))
@@ -98,19 +92,6 @@ async def _sync(
 ) -> SyncReport | None:
     async with open_catalogue_sync(settings, actor=cli_actor()) as sync:
         return await sync.sync_alone(direction, dry_run=dry_run, progress=progress)
-
-
-class _CurrentStderr:
-    """Whatever ``sys.stderr`` is when written to (it is replaced under test runners)."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-
-_STDERR: TextIO = _CurrentStderr()  # type: ignore[assignment]  # the part of TextIO logging uses
 
 
 @contextmanager
