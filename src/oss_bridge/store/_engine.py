@@ -165,10 +165,11 @@ class _SqliteCursor(aiosqlite.Cursor):
     Rows are fetched at once, as SQLAlchemy does with them anyway (the store never streams).
     """
 
+    _conn: _SqliteConnection
+
     def __init__(self, connection: _SqliteConnection) -> None:
         self.iter_chunk_size = connection._iter_chunk_size
         self._conn = connection
-        self._owner = connection
         self._done: sqlite3.Cursor | None = None
         self._rows: list[Any] = []
         self._arraysize = 1
@@ -180,19 +181,19 @@ class _SqliteCursor(aiosqlite.Cursor):
         return None
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> _SqliteCursor:
-        if self._owner.writing:
+        if self._conn.writing:
             self._done, self._rows = _run_statement(self._conn._conn, sql, parameters, many=False)
             return self
         self._done, self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
             _run_statement, self._conn._conn, sql, parameters, many=False
         )
         if sql.startswith("BEGIN IMMEDIATE"):
-            self._owner.writing = True
+            self._conn.writing = True
         return self
 
     async def executemany(self, sql: str, parameters: Iterable[Iterable[Any]]) -> _SqliteCursor:
         rows = parameters if isinstance(parameters, Sequence) else list(parameters)
-        if self._owner.writing and len(rows) <= BULK_ROWS:
+        if self._conn.writing and len(rows) <= BULK_ROWS:
             self._done, self._rows = _run_statement(self._conn._conn, sql, rows, many=True)
             return self
         self._done, self._rows = await self._conn._execute(  # type: ignore[no-untyped-call]
