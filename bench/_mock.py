@@ -43,9 +43,14 @@ def mock_server(entries: int = 0, *, within: float = 120) -> Iterator[str]:
             time.sleep(0.1)
         yield base
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes], *, within: float = 10) -> None:
+    """Ask ``process`` to end (SIGTERM); kill it if it has not ended ``within`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=within)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from bench._mock import free_port, mock_server
+from bench._mock import free_port, mock_server, stop
 from bench.bench_mock import baseline_command, server
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.log import configure_logging
@@ -124,12 +124,7 @@ def daemon(mock: str, database: Path) -> Iterator[tuple[str, int]]:
             time.sleep(0.1)
         yield url, process.pid
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, within=15)
 
 
 def peak_memory_mb(pid: int) -> float:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench._mock import free_port
+from bench._mock import free_port, stop
 
 GOAL = 1500.0
 CONNECTIONS = (8, 32, 64)
@@ -122,12 +122,7 @@ def server(command: Sequence[str], port: int) -> Iterator[int]:
         _wait_until_ready(port, process)
         yield port
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def mock_command(port: int) -> list[str]:
