@@ -105,6 +105,29 @@ def test_a_service_standard_refuses_a_bad_component(field: str, value: Any) -> N
     assert field in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "location"),
+    [
+        ("name", " \n\t ", ("name",)),
+        ("agency", "", ("agency",)),
+        ("requirements", ["Surat permohonan", "   "], ("requirements", 1)),
+        ("complaint_handling", {"stages": ["\u3000"]}, ("complaint_handling", "stages", 0)),
+    ],
+)
+def test_text_of_only_white_space_is_refused_as_too_short_where_it_stands(
+    field: str, value: Any, location: tuple[str | int, ...]
+) -> None:
+    with pytest.raises(ValidationError) as info:
+        _standard(**{field: value})
+
+    [error] = info.value.errors()
+    assert (error["type"], error["loc"], error["ctx"]) == (
+        "string_too_short",
+        location,
+        {"min_length": 1},
+    )
+
+
 def test_text_keeps_the_published_wording_but_folds_white_space() -> None:
     standard = _standard(requirements=["  dilakukans   ecara\nElektronik "])
     assert standard.requirements == ("dilakukans ecara Elektronik",)

@@ -13,16 +13,25 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic_core import PydanticKnownError
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
 
 
 def _fold(text: str) -> str:
-    """Fold runs of white space into one space; keep the published wording otherwise."""
-    return " ".join(text.split())
+    """Fold runs of white space into one space; keep the published wording otherwise.
+
+    Text that is only white space is refused as too short, the error ``min_length=1`` gives. The
+    check is made here because a length constraint after a function is one more function call
+    per text, which doubles the cost of reading a catalogue page.
+    """
+    folded = " ".join(text.split())
+    if not folded:
+        raise PydanticKnownError("string_too_short", {"min_length": 1})
+    return folded
 
 
-Text = Annotated[str, AfterValidator(_fold), Field(min_length=1)]
+Text = Annotated[str, AfterValidator(_fold), Field(json_schema_extra={"minLength": 1})]
 TextList = tuple[Text, ...]
 
 
