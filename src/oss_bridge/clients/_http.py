@@ -24,6 +24,7 @@ import httpx
 from httpx import USE_CLIENT_DEFAULT
 from httpx._client import UseClientDefault
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from oss_bridge.clients.retry import RetryPolicy, RetryRuntime, parse_retry_after
 from oss_bridge.config import HttpSettings
@@ -128,8 +129,15 @@ class Answer:
 
     def json(self) -> Any:
         """The body as JSON; ``MalformedResponse`` when it is not JSON."""
+        content = self.response.content
         try:
-            return json.loads(self.response.content)
+            # The compiled parser reads a large page several times faster; it refuses a few
+            # texts the standard library reads (a lone surrogate escape), which are read as before.
+            return from_json(content)
+        except ValueError:
+            pass
+        try:
+            return json.loads(content)
         except (ValueError, UnicodeDecodeError) as exc:
             raise self.malformed(f"not JSON: {exc}") from exc
 
