@@ -107,6 +107,22 @@ async def test_a_failed_run_is_counted_and_leaves_the_last_success_alone(
     assert ("oss_bridge_job_last_success_timestamp_seconds", (("job", "catalogue"),)) not in metrics
 
 
+async def test_a_skipped_run_leaves_the_last_success_alone(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    store = runtime.store
+    run = await store.create_run(job="catalogue", requested_by="scheduler")
+    await store.update_run(run.run_id, state="running")
+    skipped = await store.update_run(
+        run.run_id, state="succeeded", result={"skipped": True, "summary": "skipped: busy"}
+    )
+    runtime.metrics.run_finished(skipped, None, 0.1)
+
+    metrics = await scrape(client)
+
+    assert ("oss_bridge_job_last_success_timestamp_seconds", (("job", "catalogue"),)) not in metrics
+
+
 async def test_the_overdue_gauge_follows_the_deadline_check(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

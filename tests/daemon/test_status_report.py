@@ -105,6 +105,24 @@ async def test_dead_letters_need_a_person_and_the_lines_say_what_to_do(
     assert status["dead_letters"] == 1
 
 
+async def test_a_job_shows_its_last_run_and_the_last_run_that_did_the_work(
+    runtime: Runtime,
+) -> None:
+    store = runtime.store
+    worked = await runtime.runs.run("catalogue", requested_by="test")
+    assert worked is not None
+    skipped = await store.create_run(job="catalogue", requested_by="scheduler")
+    await store.update_run(skipped.run_id, state="running")
+    await store.update_run(skipped.run_id, state="succeeded", result={"skipped": True})
+
+    snapshot = await runtime.report.snapshot()
+
+    [catalogue] = [status for status in snapshot.jobs if status.job == "catalogue"]
+    assert catalogue.last_run is not None
+    assert catalogue.last_run.run_id == skipped.run_id
+    assert catalogue.last_success_at == worked.finished_at
+
+
 def test_the_status_command_prints_the_numbers_and_exits_0_when_all_is_well(
     daemon_settings: Settings,
 ) -> None:

@@ -688,6 +688,53 @@ async def test_an_unknown_run_is_none_and_cannot_be_updated(store: Store) -> Non
         await store.update_run("nope", state="running")
 
 
+async def _finished_run(
+    store: Store,
+    clock: FakeClock,
+    *,
+    job: str = "catalogue",
+    state: str = "succeeded",
+    dry_run: bool = False,
+    result: object = None,
+) -> str:
+    run = await store.create_run(job=job, requested_by="scheduler", dry_run=dry_run)
+    await store.update_run(run.run_id, state="running")
+    clock.advance(minutes=1)
+    await store.update_run(run.run_id, state=state, result=result)  # type: ignore[arg-type]
+    return run.run_id
+
+
+@pytest.mark.parametrize(
+    ("later", "why"),
+    [
+        ({"state": "failed"}, "a failed run"),
+        ({"dry_run": True}, "a dry run, which wrote nothing"),
+        ({"result": {"skipped": True, "summary": "skipped: busy"}}, "a run left to another"),
+        ({"job": "status"}, "a run of another job"),
+    ],
+)
+async def test_the_last_success_of_a_job_is_its_newest_run_that_did_the_work(
+    store: Store, clock: FakeClock, later: dict[str, object], why: str
+) -> None:
+    worked = await _finished_run(store, clock, result={"created": 2})
+    await _finished_run(store, clock, **later)  # type: ignore[arg-type]
+
+    success = await store.last_success("catalogue")
+
+    assert success is not None, why
+    assert success.run_id == worked, why
+
+
+async def test_a_job_that_never_did_its_work_has_no_last_success(
+    store: Store, clock: FakeClock
+) -> None:
+    await _finished_run(store, clock, result={"skipped": True})
+    await _finished_run(store, clock, state="failed")
+    await store.create_run(job="catalogue", requested_by="scheduler")
+
+    assert await store.last_success("catalogue") is None
+
+
 async def test_runs_are_listed_newest_first_per_job(store: Store, clock: FakeClock) -> None:
     first = await store.create_run(job="catalogue", requested_by="scheduler")
     clock.advance(minutes=1)

@@ -40,7 +40,6 @@ from oss_bridge.store._outbox import OUTBOX_STATES
 _log = get_logger(__name__)
 
 JOB_DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900)
-RUNS_SCANNED = 200
 QUARANTINE_COUNTED = 10_000
 
 
@@ -136,7 +135,7 @@ class BridgeMetrics:
         """A ``RunListener``: durations, runs by state and the last success of each job."""
         self.job_duration.labels(job=run.job).observe(duration_seconds)
         self.job_runs.labels(job=run.job, state=run.state).inc()
-        if run.state == "succeeded" and run.finished_at is not None:
+        if run.did_the_work and run.finished_at is not None:
             self.job_last_success.labels(job=run.job).set(run.finished_at.timestamp())
 
     def count_attempts(self, kind: str, outcomes: Mapping[str, int]) -> None:
@@ -162,7 +161,7 @@ class BridgeMetrics:
             conflicts = len(await store.list_conflicts())
             quarantined = len(await store.list_quarantine(limit=QUARANTINE_COUNTED))
             pulls = await store.pull_counts()
-            successes = {job: await _last_success(store, job) for job in self._jobs}
+            successes = {job: await store.last_success(job) for job in self._jobs}
         except StoreError as exc:
             self.database_up.set(0)
             _log.warning("metrics_store_unreadable", reason=str(exc))
@@ -178,19 +177,12 @@ class BridgeMetrics:
         self.quarantined.set(quarantined)
         self.pull_due.set(pulls.due)
         self.pull_tracked.set(pulls.tracked)
-        for job, finished_at in successes.items():
-            if finished_at is not None:
-                self.job_last_success.labels(job=job).set(finished_at.timestamp())
+        for job, success in successes.items():
+            if success is not None and success.finished_at is not None:
+                self.job_last_success.labels(job=job).set(success.finished_at.timestamp())
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
-
-
-async def _last_success(store: Store, job: str) -> datetime | None:
-    for run in await store.list_runs(job=job, limit=RUNS_SCANNED):
-        if run.state == "succeeded":
-            return run.finished_at
-    return None
 
 
 def metrics_router(metrics: BridgeMetrics, store: Store) -> APIRouter:

@@ -347,8 +347,8 @@ class StatusReport:
         return await self._intake.list(overdue=True, limit=limit)
 
     async def _job_status(self, job: str) -> JobStatus:
-        runs = await self._store.list_runs(job=job, limit=RUNS_SCANNED)
-        success = next((run for run in runs if run.state == "succeeded"), None)
+        runs = await self._store.list_runs(job=job, limit=1)
+        success = await self._store.last_success(job)
         scheduled = self._next_runs() if self._next_runs is not None else {}
         return JobStatus(
             job=job,

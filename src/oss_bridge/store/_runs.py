@@ -13,6 +13,7 @@ from oss_bridge.store.records import JobRun, RunState
 from oss_bridge.store.schema import job_runs
 
 MAX_RUNS_LIMIT = 1000
+LAST_SUCCESS_SCANNED = 500
 _FINISHED: tuple[RunState, ...] = ("succeeded", "failed")
 
 
@@ -93,6 +94,27 @@ class RunQueries(Queries):
                 await connection.execute(sa.select(job_runs).where(job_runs.c.run_id == run_id))
             ).first()
         return None if row is None else _run(row)
+
+    async def last_success(self, job: str, *, scanned: int = LAST_SUCCESS_SCANNED) -> JobRun | None:
+        """The newest run of ``job`` that did its work (``JobRun.did_the_work``), if any.
+
+        Skipped runs are passed over, among the newest ``scanned`` successful runs: an instance
+        that leaves the work to another records one at each turn, and it is the other's runs
+        that say when the work was last done.
+        """
+        query = (
+            sa.select(job_runs)
+            .where(
+                job_runs.c.job == job,
+                job_runs.c.state == "succeeded",
+                job_runs.c.dry_run.is_(False),
+            )
+            .order_by(job_runs.c.finished_at.desc(), job_runs.c.run_id.desc())
+            .limit(scanned)
+        )
+        async with self._read() as connection:
+            rows = (await connection.execute(query)).all()
+        return next((run for run in map(_run, rows) if run.did_the_work), None)
 
     async def list_runs(self, *, job: str | None = None, limit: int = 20) -> list[JobRun]:
         """The newest runs first, optionally of one job."""

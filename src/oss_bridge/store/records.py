@@ -148,3 +148,13 @@ class JobRun:
     @property
     def finished(self) -> bool:
         return self.state in ("succeeded", "failed")
+
+    @property
+    def skipped(self) -> bool:
+        """The job left its work to another instance, which was doing it (``JobOutcome.skip``)."""
+        return isinstance(self.result, dict) and self.result.get("skipped") is True
+
+    @property
+    def did_the_work(self) -> bool:
+        """Succeeded, and neither as a dry run nor skipped: what a job's last success means."""
+        return self.state == "succeeded" and not self.dry_run and not self.skipped
