@@ -13,8 +13,16 @@ import structlog
 
 from oss_bridge.errors import InputError, NotFound, ShuttingDown
 from oss_bridge.log import configure_logging
-from oss_bridge.services.runs import CUT_SHORT, JobOutcome, RunContext, RunService
+from oss_bridge.services.runs import (
+    CUT_SHORT,
+    HEARTBEAT_SECONDS,
+    SILENT_BEATS,
+    JobOutcome,
+    RunContext,
+    RunService,
+)
 from oss_bridge.store import JobRun, Store
+from tests.factories import FakeClock
 
 
 class Gate:
@@ -40,6 +48,24 @@ async def quick(context: RunContext) -> JobOutcome:
 
 async def broken(context: RunContext) -> JobOutcome:
     raise RuntimeError("the channel said no")
+
+
+class Ticks:
+    """An injected sleep that returns only when the test ticks."""
+
+    def __init__(self) -> None:
+        self.sleepers: asyncio.Queue[asyncio.Future[None]] = asyncio.Queue()
+
+    async def __call__(self, seconds: float) -> None:
+        woken = asyncio.get_running_loop().create_future()
+        self.sleepers.put_nowait(woken)
+        await woken
+
+    async def tick(self) -> None:
+        """Wake the sleeper, then wait until it sleeps again: what it did in between is done."""
+        (await self.sleepers.get()).set_result(None)
+        sleeping_again = await self.sleepers.get()
+        self.sleepers.put_nowait(sleeping_again)
 
 
 class Finished:
@@ -245,3 +271,95 @@ async def test_a_run_that_needs_a_person_is_logged_as_a_warning(
     await runs.run("complaints", requested_by="test")
     (finished,) = [line for line in lines(logs) if line["event"] == "job run finished"]
     assert finished["level"] == "warning"
+
+
+SILENCE = HEARTBEAT_SECONDS * SILENT_BEATS
+
+
+async def test_a_run_in_progress_writes_its_heartbeat_every_interval(
+    store: Store, clock: FakeClock
+) -> None:
+    gate, ticks = Gate(), Ticks()
+    runs = RunService(store, {"catalogue": gate}, sleep=ticks)
+    run = await runs.start("catalogue", requested_by="test")
+    await gate.entered.wait()
+
+    clock.advance(seconds=HEARTBEAT_SECONDS)
+    await ticks.tick()
+
+    assert (await runs.get(run.run_id)).heartbeat_at == clock.now
+    gate.open.set()
+    await runs.wait(run.run_id)
+
+
+async def test_a_run_whose_instance_fell_silent_is_failed_when_the_next_run_starts(
+    store: Store, clock: FakeClock
+) -> None:
+    left = await store.create_run(job="catalogue", requested_by="another instance")
+    await store.update_run(left.run_id, state="running")
+    clock.advance(seconds=SILENCE + 1)
+
+    await RunService(store, {"status": quick}).run("status", requested_by="test")
+
+    failed = await store.get_run(left.run_id)
+    assert failed is not None
+    assert (failed.state, failed.finished_at) == ("failed", clock.now)
+    assert failed.error is not None
+    assert f"no heartbeat for {SILENCE:.0f} s" in failed.error
+
+
+async def test_a_run_of_an_instance_still_beating_is_left_alone(
+    store: Store, clock: FakeClock
+) -> None:
+    other = await store.create_run(job="catalogue", requested_by="another instance")
+    await store.update_run(other.run_id, state="running")
+    clock.advance(seconds=SILENCE - 1)
+    await store.beat_runs([other.run_id])
+    clock.advance(seconds=SILENCE - 1)
+
+    await RunService(store, {"status": quick}).run("status", requested_by="test")
+
+    assert (await runs_state(store, other.run_id)) == "running"
+
+
+async def test_an_instance_never_fails_its_own_runs_as_silent(
+    store: Store, clock: FakeClock
+) -> None:
+    gate, ticks = Gate(), Ticks()
+    seconds = iter(range(0, 10_000, 100))
+    runs = RunService(
+        store, {"catalogue": gate, "status": quick}, sleep=ticks, monotonic=lambda: next(seconds)
+    )
+    mine = await runs.start("catalogue", requested_by="test")
+    await gate.entered.wait()
+    clock.advance(seconds=SILENCE + 1)  # its beats are late: the event loop was busy, say
+
+    await runs.run("status", requested_by="test")
+
+    assert (await runs_state(store, mine.run_id)) == "running"
+    gate.open.set()
+    await runs.wait(mine.run_id)
+
+
+async def test_silent_runs_are_looked_for_at_most_once_an_interval(
+    store: Store, clock: FakeClock
+) -> None:
+    now = [0.0]
+    runs = RunService(store, {"status": quick}, monotonic=lambda: now[0])
+    await runs.run("status", requested_by="test")
+    left = await store.create_run(job="catalogue", requested_by="another instance")
+    clock.advance(seconds=SILENCE + 1)
+
+    now[0] = HEARTBEAT_SECONDS - 1
+    await runs.run("status", requested_by="test")
+    state_before = await runs_state(store, left.run_id)
+    now[0] = HEARTBEAT_SECONDS
+    await runs.run("status", requested_by="test")
+
+    assert (state_before, await runs_state(store, left.run_id)) == ("queued", "failed")
+
+
+async def runs_state(store: Store, run_id: str) -> str:
+    run = await store.get_run(run_id)
+    assert run is not None
+    return run.state

@@ -735,6 +735,32 @@ async def test_a_job_that_never_did_its_work_has_no_last_success(
     assert await store.last_success("catalogue") is None
 
 
+async def test_only_unfinished_runs_silent_long_enough_and_not_kept_are_failed_as_stale(
+    store: Store, clock: FakeClock
+) -> None:
+    finished = await _finished_run(store, clock)
+    queued = await store.create_run(job="catalogue", requested_by="scheduler")
+    kept = await store.create_run(job="status", requested_by="scheduler")
+    clock.advance(minutes=5)
+    beating = await store.create_run(job="deadlines", requested_by="scheduler")
+    clock.advance(minutes=1)
+
+    failed = await store.fail_stale_runs(
+        silent_for=timedelta(minutes=2), error="gone", keep=[kept.run_id]
+    )
+
+    assert [(run.run_id, run.state, run.error, run.finished_at) for run in failed] == [
+        (queued.run_id, "failed", "gone", clock.now)
+    ]
+    states = {run.run_id: run.state for run in await store.list_runs(limit=10)}
+    assert states == {
+        finished: "succeeded",
+        queued.run_id: "failed",
+        kept.run_id: "queued",
+        beating.run_id: "queued",
+    }
+
+
 async def test_runs_are_listed_newest_first_per_job(store: Store, clock: FakeClock) -> None:
     first = await store.create_run(job="catalogue", requested_by="scheduler")
     clock.advance(minutes=1)

@@ -16,6 +16,13 @@ to the log context while the job runs, so every line the job logs (each attempt)
 
 ``close`` is the shutdown path: no new run is accepted (``ShuttingDown``), runs in progress get
 up to a grace period to finish, and the rest are cancelled and recorded as failed.
+
+A daemon that dies cannot record its runs as failed. While this process has runs queued or
+running, it writes their heartbeat every ``heartbeat_seconds``; a run whose heartbeat has been
+silent for ``SILENT_BEATS`` intervals belongs to an instance that is gone, and the next run
+started by any instance on the database (at most once an interval) records it as failed. The
+SQLite daemon, alone on its file, fails every unfinished run of its predecessor at start
+(``abandon_unfinished``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import contextlib
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Literal, Protocol, get_args
 
 import structlog
@@ -44,6 +52,15 @@ RESYNC_TARGETS: tuple[ResyncTarget, ...] = get_args(ResyncTarget)
 
 CUT_SHORT = "the daemon stopped before the run finished; run it again"
 ABANDONED = "the daemon stopped (or crashed) before the run finished; run it again"
+
+SILENT = (
+    "the instance running it stopped (no heartbeat for {seconds:.0f} s) before the run "
+    "finished; run it again"
+)
+HEARTBEAT_SECONDS = 30.0
+"""How often a daemon notes in the store that its unfinished runs are still being worked on."""
+SILENT_BEATS = 4
+"""A run whose heartbeat missed this many intervals is taken as abandoned by a dead instance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +194,21 @@ class RunService:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         listeners: Iterable[RunListener] = (),
+        heartbeat_seconds: float = HEARTBEAT_SECONDS,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
+        if not heartbeat_seconds > 0:
+            raise ValueError(f"heartbeat_seconds {heartbeat_seconds!r} must be positive")
         self._store = store
         self._jobs = dict(jobs)
         self._monotonic = monotonic
         self._listeners = list(listeners)
+        self._heartbeat_seconds = heartbeat_seconds
+        self._sleep = sleep
         self._locks: dict[str, asyncio.Lock] = {name: asyncio.Lock() for name in self._jobs}
         self._executions: dict[str, _Execution] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
+        self._silent_checked_at: float | None = None
         self._closed = False
 
     def is_busy(self, job: str) -> bool:
@@ -235,17 +260,36 @@ class RunService:
             )
         if job not in self._jobs:
             raise InputError(f"job {job!r} is not known; the jobs are {', '.join(self._jobs)}")
+        now = self._monotonic()
+        checked = self._silent_checked_at
+        if checked is None or now - checked >= self._heartbeat_seconds:
+            self._silent_checked_at = now
+            await self.abandon_silent()
         run = await self._store.create_run(job=job, requested_by=requested_by, dry_run=dry_run)
         task = asyncio.create_task(self._execute(run), name=f"run {job} {run.run_id}")
         execution = _Execution(run=run, task=task)
         self._executions[run.run_id] = execution
         task.add_done_callback(self._forget)
+        if self._heartbeat is None or self._heartbeat.done():
+            self._heartbeat = asyncio.create_task(self._beat(), name="run heartbeat")
         return execution
+
+    async def _beat(self) -> None:
+        """While this process has unfinished runs, write their heartbeat every interval."""
+        while self._executions:
+            await self._sleep(self._heartbeat_seconds)
+            try:
+                await self._store.beat_runs(list(self._executions))
+            except StoreError as exc:
+                # Missing a few beats is harmless; only a silence of SILENT_BEATS counts.
+                log.warning("run heartbeat not saved", error=str(exc))
 
     def _forget(self, task: asyncio.Task[JobRun]) -> None:
         for run_id, execution in list(self._executions.items()):
             if execution.task is task:
                 del self._executions[run_id]
+        if not self._executions and self._heartbeat is not None:
+            self._heartbeat.cancel()  # nothing left to beat for; the next run starts another
         if not task.cancelled() and (error := task.exception()) is not None:
             # Only the store can fail here (the job's own failures are recorded as such).
             log.error("run not recorded", error=describe_error(error))
@@ -355,14 +399,34 @@ class RunService:
         """Accept no new run; give the runs in progress ``grace`` seconds, then cancel them."""
         self._closed = True
         tasks = [execution.task for execution in self._executions.values()]
-        if not tasks:
-            return
-        _, pending = await asyncio.wait(tasks, timeout=max(0.0, grace))
-        if pending:
-            log.warning("runs cut short by shutdown", runs=len(pending), grace_seconds=grace)
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=max(0.0, grace))
+            if pending:
+                log.warning("runs cut short by shutdown", runs=len(pending), grace_seconds=grace)
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()
+            await asyncio.gather(self._heartbeat, return_exceptions=True)
+
+    async def abandon_silent(self) -> int:
+        """Record as failed the unfinished runs, of any instance, whose heartbeat has been silent
+        for ``SILENT_BEATS`` intervals; returns how many. A store error is logged, not raised:
+        the check is made again at a later run."""
+        silent_for = timedelta(seconds=self._heartbeat_seconds * SILENT_BEATS)
+        try:
+            failed = await self._store.fail_stale_runs(
+                silent_for=silent_for,
+                error=SILENT.format(seconds=silent_for.total_seconds()),
+                keep=list(self._executions),
+            )
+        except StoreError as exc:
+            log.warning("silent runs not checked", error=str(exc))
+            return 0
+        for run in failed:
+            log.warning("run of a silent instance marked failed", run_id=run.run_id, job=run.job)
+        return len(failed)
 
     async def abandon_unfinished(self, *, limit: int = 1000) -> int:
         """Record as failed every queued or running run in the store; returns how many.

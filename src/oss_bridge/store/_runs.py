@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
+from datetime import timedelta
 from typing import Any, get_args
 
 import sqlalchemy as sa
@@ -15,6 +17,7 @@ from oss_bridge.store.schema import job_runs
 MAX_RUNS_LIMIT = 1000
 LAST_SUCCESS_SCANNED = 500
 _FINISHED: tuple[RunState, ...] = ("succeeded", "failed")
+_UNFINISHED: tuple[RunState, ...] = ("queued", "running")
 
 
 class RunQueries(Queries):
@@ -22,13 +25,15 @@ class RunQueries(Queries):
         self, *, job: str, requested_by: str, dry_run: bool = False, run_id: str | None = None
     ) -> JobRun:
         """Record a queued run of ``job``; ``run_id`` defaults to a fresh random id."""
+        now = self._now()
         values = {
             "run_id": run_id or uuid.uuid4().hex,
             "job": job,
             "state": "queued",
             "dry_run": dry_run,
             "requested_by": requested_by,
-            "requested_at": self._now(),
+            "requested_at": now,
+            "heartbeat_at": now,
         }
         async with self._write() as connection:
             row = (
@@ -88,6 +93,42 @@ class RunQueries(Queries):
             ).one()
         return _run(row)
 
+    async def beat_runs(self, run_ids: Collection[str]) -> None:
+        """Note that the unfinished runs among ``run_ids`` are still being worked on."""
+        if not run_ids:
+            return
+        async with self._write() as connection:
+            await connection.execute(
+                sa.update(job_runs)
+                .where(job_runs.c.run_id.in_(sorted(run_ids)), job_runs.c.state.in_(_UNFINISHED))
+                .values(heartbeat_at=self._now())
+            )
+
+    async def fail_stale_runs(
+        self, *, silent_for: timedelta, error: str, keep: Collection[str] = ()
+    ) -> list[JobRun]:
+        """Fail the queued or running runs whose heartbeat has been silent for ``silent_for``.
+
+        Runs named in ``keep`` (the caller's own) are left alone. Returns the runs failed, each
+        with ``error`` and finished now.
+        """
+        now = self._now()
+        silent_since = now - silent_for
+        query = (
+            sa.update(job_runs)
+            .where(
+                job_runs.c.state.in_(_UNFINISHED),
+                sa.func.coalesce(job_runs.c.heartbeat_at, job_runs.c.requested_at) < silent_since,
+            )
+            .values(state="failed", error=error, finished_at=now)
+            .returning(*job_runs.c)
+        )
+        if keep:
+            query = query.where(job_runs.c.run_id.not_in(sorted(keep)))
+        async with self._write() as connection:
+            rows = (await connection.execute(query)).all()
+        return [_run(row) for row in rows]
+
     async def get_run(self, run_id: str) -> JobRun | None:
         async with self._read() as connection:
             row = (
@@ -145,4 +186,5 @@ def _run(row: sa.Row[Any]) -> JobRun:
         requested_at=row.requested_at,
         started_at=row.started_at,
         finished_at=row.finished_at,
+        heartbeat_at=row.heartbeat_at,
     )

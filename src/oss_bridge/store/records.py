@@ -144,6 +144,8 @@ class JobRun:
     requested_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
+    heartbeat_at: datetime | None = None
+    """When the instance running it last said it still was (``RunService``)."""
 
     @property
     def finished(self) -> bool:

@@ -151,8 +151,11 @@ job_runs = sa.Table(
     sa.Column("requested_at", UTCDateTime, nullable=False),
     sa.Column("started_at", UTCDateTime, nullable=True),
     sa.Column("finished_at", UTCDateTime, nullable=True),
+    # Written at an interval while the run is unfinished; see ``RunService``.
+    sa.Column("heartbeat_at", UTCDateTime, nullable=True),
     _one_of("state", RUN_STATES, "state"),
     sa.Index("ix_job_runs_job_requested_at", "job", "requested_at"),
+    sa.Index("ix_job_runs_state", "state"),
 )
 
 destinations = sa.Table(
