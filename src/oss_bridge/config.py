@@ -312,6 +312,12 @@ class SchedulerSettings(_Section):
         description="hour of the office day (Asia/Jakarta) at which the daily summary of what "
         "needs a person is logged",
     )
+    keep_runs_days: int = Field(
+        default=90,
+        ge=1,
+        description="days a finished job run is kept; the daily summary deletes older ones, "
+        "but never the last success of a job",
+    )
 
 
 class LoggingSettings(_Section):

@@ -20,6 +20,7 @@ from oss_bridge.services.runs import (
     JobOutcome,
     RunContext,
     RunService,
+    prune_runs,
 )
 from oss_bridge.store import JobRun, Store
 from tests.factories import FakeClock
@@ -363,3 +364,26 @@ async def runs_state(store: Store, run_id: str) -> str:
     run = await store.get_run(run_id)
     assert run is not None
     return run.state
+
+
+async def test_pruning_keeps_the_last_success_of_each_job_whatever_its_age(
+    store: Store, clock: FakeClock
+) -> None:
+    runs = RunService(store, {"catalogue": quick, "status": broken})
+    last_success = await runs.run("catalogue", requested_by="test")
+    failed_long_ago = await runs.run("status", requested_by="test")
+    clock.advance(days=40)
+    await runs.run("status", requested_by="test")
+
+    assert await prune_runs(store, keep_days=30) == 1
+
+    assert last_success is not None
+    assert failed_long_ago is not None
+    assert await store.get_run(last_success.run_id) is not None
+    assert await store.get_run(failed_long_ago.run_id) is None
+
+
+@pytest.mark.parametrize("days", [0, -1])
+async def test_pruning_refuses_to_keep_less_than_a_day(store: Store, days: int) -> None:
+    with pytest.raises(ValueError, match="keep_days"):
+        await prune_runs(store, keep_days=days)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -17,6 +17,7 @@ from oss_bridge.services.status_report import tally_by_day
 from oss_bridge.store import Store
 from oss_bridge.store._reports import ComplaintMark
 from tests.daemon.support import ADMIN
+from tests.factories import FakeClock
 
 COMPLAINT = {
     "category": "kegiatan_usaha",
@@ -121,6 +122,24 @@ async def test_a_job_shows_its_last_run_and_the_last_run_that_did_the_work(
     assert catalogue.last_run is not None
     assert catalogue.last_run.run_id == skipped.run_id
     assert catalogue.last_success_at == worked.finished_at
+
+
+async def test_the_daily_summary_deletes_runs_kept_longer_than_configured(
+    runtime: Runtime,
+) -> None:
+    days = runtime.settings.scheduler.keep_runs_days
+    past = FakeClock(datetime.now(UTC) - timedelta(days=days + 1))
+    async with Store.open(runtime.settings.database, clock=past) as then:
+        old = await then.create_run(job="status", requested_by="scheduler")
+        await then.update_run(old.run_id, state="running")
+        await then.update_run(old.run_id, state="failed", error="the channel was down")
+
+    summary = await runtime.runs.run("summary", requested_by="test")
+
+    assert summary is not None
+    assert summary.result["runs_pruned"] == 1
+    assert f"1 runs older than {days} days deleted" in summary.result["summary"]
+    assert await runtime.store.get_run(old.run_id) is None
 
 
 def test_the_status_command_prints_the_numbers_and_exits_0_when_all_is_well(

@@ -761,6 +761,23 @@ async def test_only_unfinished_runs_silent_long_enough_and_not_kept_are_failed_a
     }
 
 
+async def test_pruning_deletes_runs_finished_long_ago_but_never_unfinished_or_kept_ones(
+    store: Store, clock: FakeClock
+) -> None:
+    old = await _finished_run(store, clock, state="failed")
+    kept = await _finished_run(store, clock)
+    unfinished = await store.create_run(job="catalogue", requested_by="scheduler")
+    clock.advance(days=10)
+    recent = await _finished_run(store, clock)
+
+    pruned = await store.prune_runs(older_than=timedelta(days=7), keep=[kept])
+
+    assert pruned == 1
+    assert await store.get_run(old) is None
+    remaining = {run.run_id for run in await store.list_runs(limit=10)}
+    assert remaining == {kept, unfinished.run_id, recent}
+
+
 async def test_runs_are_listed_newest_first_per_job(store: Store, clock: FakeClock) -> None:
     first = await store.create_run(job="catalogue", requested_by="scheduler")
     clock.advance(minutes=1)

@@ -22,7 +22,7 @@ from pydantic import JsonValue
 from oss_bridge.api.metrics import BridgeMetrics
 from oss_bridge.services.catalogue_sync import CatalogueSync, SyncProgress, SyncReport
 from oss_bridge.services.forwarder import ComplaintForwarder, ForwardReport
-from oss_bridge.services.runs import Job, JobName, JobOutcome, RunContext
+from oss_bridge.services.runs import Job, JobName, JobOutcome, RunContext, prune_runs
 from oss_bridge.services.status_pull import PullReport, StatusPuller
 from oss_bridge.services.status_report import StatusReport
 from oss_bridge.store import Store
@@ -193,16 +193,21 @@ def deadline_job(report: StatusReport, metrics: BridgeMetrics) -> Job:
     return run
 
 
-def summary_job(report: StatusReport) -> Job:
+def summary_job(report: StatusReport, store: Store, *, keep_runs_days: int) -> Job:
+    """The daily summary; it also deletes the runs older than ``keep_runs_days`` (not in a dry
+    run), since the scheduled jobs record thousands a day."""
+
     async def run(context: RunContext) -> JobOutcome:
         data = await report.daily_summary()
         failed = data["failed_runs_last_day"]
+        pruned = 0 if context.dry_run else await prune_runs(store, keep_days=keep_runs_days)
         return JobOutcome(
-            result=_json(data),
+            result={**_json(data), "runs_pruned": pruned},
             summary=(
                 f"{data['dead_letters']} dead letters, {data['conflicts']} conflicts, "
                 f"{data['quarantined']} quarantined, {data['overdue_complaints']} overdue, "
-                f"{sum(failed.values())} failed runs in the last day"
+                f"{sum(failed.values())} failed runs in the last day; "
+                f"{pruned} runs older than {keep_runs_days} days deleted"
             ),
             needs_person=bool(data["needs_person"]),
         )
@@ -240,6 +245,7 @@ def all_jobs(
     metrics: BridgeMetrics,
     forward_batch_size: int,
     pull_batch_size: int,
+    keep_runs_days: int,
 ) -> dict[JobName, Job]:
     """Every job of the daemon by name."""
     return {
@@ -247,5 +253,5 @@ def all_jobs(
         "complaints": forward_job(forwarder, store, metrics, batch_size=forward_batch_size),
         "status": status_job(puller, store, metrics, batch_size=pull_batch_size),
         "deadlines": deadline_job(report, metrics),
-        "summary": summary_job(report),
+        "summary": summary_job(report, store, keep_runs_days=keep_runs_days),
     }

@@ -166,6 +166,7 @@ def build_runtime(
         metrics=metrics,
         forward_batch_size=settings.forwarder.batch_size,
         pull_batch_size=settings.status_pull.batch_size,
+        keep_runs_days=settings.scheduler.keep_runs_days,
     )
     runs = RunService(store, jobs, listeners=[metrics])
     scheduler = JobScheduler(

@@ -118,6 +118,18 @@ def parse_target(value: str) -> ResyncTarget:
     )
 
 
+async def prune_runs(store: Store, *, keep_days: int, jobs: Iterable[str] = JOB_NAMES) -> int:
+    """Delete the runs that finished more than ``keep_days`` ago; returns how many went.
+
+    The last success of each of ``jobs`` is kept whatever its age, so that ``status`` can still
+    say when a job that has been failing for long last did its work.
+    """
+    if keep_days < 1:
+        raise ValueError(f"keep_days {keep_days!r} must be 1 or more")
+    keep = [run.run_id for job in jobs if (run := await store.last_success(job)) is not None]
+    return await store.prune_runs(older_than=timedelta(days=keep_days), keep=keep)
+
+
 def run_as_json(run: JobRun) -> dict[str, JsonValue]:
     """A run as the admin API and the staff page show it."""
     return {
@@ -458,5 +470,6 @@ __all__ = [
     "RunService",
     "describe_error",
     "parse_target",
+    "prune_runs",
     "run_as_json",
 ]

@@ -129,6 +129,18 @@ class RunQueries(Queries):
             rows = (await connection.execute(query)).all()
         return [_run(row) for row in rows]
 
+    async def prune_runs(self, *, older_than: timedelta, keep: Collection[str] = ()) -> int:
+        """Delete the runs that finished more than ``older_than`` ago, but those in ``keep``;
+        returns how many went. Unfinished runs are never deleted."""
+        query = sa.delete(job_runs).where(
+            job_runs.c.state.in_(_FINISHED), job_runs.c.finished_at < self._now() - older_than
+        )
+        if keep:
+            query = query.where(job_runs.c.run_id.not_in(sorted(keep)))
+        async with self._write() as connection:
+            result = await connection.execute(query)
+        return int(result.rowcount)
+
     async def get_run(self, run_id: str) -> JobRun | None:
         async with self._read() as connection:
             row = (
