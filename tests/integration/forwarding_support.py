@@ -22,6 +22,7 @@ from oss_bridge.clients import LaporClient, build_http_client
 from oss_bridge.config import LaporSettings
 from oss_bridge.domain import ComplaintCategory, ComplaintObject
 from oss_bridge.services.forwarder import forwarding_client_settings
+from oss_bridge.store import idempotency_key
 from oss_bridge.store.schema import complaints, outbox
 from oss_bridge_mock import FaultProfile, create_app
 
@@ -81,7 +82,7 @@ async def add_complaints(
                     state="pending",
                     attempts=0,
                     next_attempt_at=at,
-                    idempotency_key=f"oss-bridge-{receipt(number)}",
+                    idempotency_key=idempotency_key(destination, receipt(number)),
                     outcome_unknown=False,
                     created_at=at,
                     updated_at=at,

@@ -20,7 +20,7 @@ from oss_bridge.clients import CreatedComplaint, LaporClient
 from oss_bridge.config import ForwarderSettings
 from oss_bridge.domain import Complaint
 from oss_bridge.services.forwarder import ComplaintForwarder
-from oss_bridge.store import Store
+from oss_bridge.store import Store, idempotency_key
 from tests.factories import FakeClock
 from tests.integration.forwarding_support import (
     Channel,
@@ -119,7 +119,7 @@ async def test_every_attempt_at_a_complaint_carries_the_same_idempotency_key(
 
     assert report.delivered == 1
     creates = channel.recording.sent("POST", "/lapor/complaints/complaint")
-    assert [r.headers["Idempotency-Key"] for r in creates] == [f"oss-bridge-{receipt(1)}"] * 2
+    assert [r.headers["Idempotency-Key"] for r in creates] == [idempotency_key("lapor", receipt(1))] * 2
 
 
 @pytest.mark.parametrize("mode", ["drop", "hang"])

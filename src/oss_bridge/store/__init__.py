@@ -17,6 +17,7 @@ from oss_bridge.store._complaints import (
     ComplaintFilter,
     ComplaintRecord,
     Delivery,
+    idempotency_key,
 )
 from oss_bridge.store._engine import create_engine
 from oss_bridge.store._pulls import NewEvent
@@ -77,6 +78,7 @@ __all__ = [
     "check_schema",
     "content_hash",
     "create_engine",
+    "idempotency_key",
     "inspect_schema",
     "schema_state",
     "upgrade",

@@ -43,6 +43,13 @@ from oss_bridge.store.schema import (
 )
 
 DEFAULT_DESTINATION = "lapor"
+
+
+def idempotency_key(destination: str, receipt_number: str) -> str:
+    """The key every attempt to deliver a complaint to ``destination`` carries, stable for good."""
+    return f"{destination}:{receipt_number}"
+
+
 MAX_LIST_LIMIT = 10_000
 
 
@@ -205,7 +212,7 @@ class ComplaintQueries(Queries):
                     state="pending",
                     attempts=0,
                     next_attempt_at=now,
-                    idempotency_key=f"{destination}:{number}",
+                    idempotency_key=idempotency_key(destination, number),
                     outcome_unknown=False,
                     created_at=now,
                     updated_at=now,
