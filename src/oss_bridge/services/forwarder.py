@@ -59,6 +59,7 @@ from oss_bridge.errors import (
     RequestRejected,
     TransportError,
 )
+from oss_bridge.services._passes import run_passes
 from oss_bridge.services.complaints.backoff import next_attempt_delay
 from oss_bridge.store import Store, Transaction
 from oss_bridge.store._outbox import DEFAULT_DESTINATION, Delivered, OutboxClaim, OutboxItem
@@ -556,18 +557,21 @@ class ComplaintForwarder:
         """Run passes until ``stop`` is set: at once after ``wake()``, when a retry falls due,
         after a full batch, or every ``interval_seconds``. A failed pass is logged and the
         loop goes on after the interval; leases still held are released at the end."""
+
+        async def one_pass() -> float:
+            return await self._next_wait(await self.run_once())
+
         try:
-            while not stop.is_set():
-                self._wake.clear()
-                wait = self.settings.interval_seconds
-                try:
-                    report = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 - the loop must outlive a database outage
-                    log.error("forwarding pass failed", error=describe(exc))
-                else:
-                    wait = await self._next_wait(report)
-                if wait > 0:
-                    await self._wait(stop, wait)
+            await run_passes(
+                stop,
+                one_pass,
+                failed_wait=self.settings.interval_seconds,
+                failure="forwarding pass failed",
+                log=log,
+                sleep=self._sleep,
+                wake=self._wake,
+                describe=describe,
+            )
         finally:
             await self._release()
 
@@ -583,20 +587,6 @@ class ComplaintForwarder:
         if due is None:
             return self.settings.interval_seconds
         return min(self.settings.interval_seconds, max(0.0, (due - now).total_seconds()))
-
-    async def _wait(self, stop: asyncio.Event, seconds: float) -> None:
-        """Sleep up to ``seconds``, ending early on ``wake()`` or ``stop``."""
-        waiters = [
-            asyncio.create_task(self._wake.wait()),
-            asyncio.create_task(stop.wait()),
-            asyncio.ensure_future(self._sleep(seconds)),
-        ]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-            await asyncio.gather(*waiters, return_exceptions=True)
 
 
 KNOWN_DESTINATIONS: tuple[str, ...] = (DEFAULT_DESTINATION,)

@@ -34,6 +34,7 @@ import structlog
 from oss_bridge.clients import ChannelComplaint, FollowUp, LaporClient
 from oss_bridge.config import LaporSettings, StatusPullSettings
 from oss_bridge.errors import RateLimited
+from oss_bridge.services._passes import run_passes
 from oss_bridge.services._pool import run_leased
 from oss_bridge.services.complaints.followups import (
     StatusLogEntry,
@@ -366,25 +367,22 @@ class StatusPuller:
         self, stop: asyncio.Event, *, sleep: Callable[[float], Any] = asyncio.sleep
     ) -> None:
         """Run passes every ``interval_seconds`` (at once again after a full batch) until ``stop``."""
+        interval = self.settings.interval_seconds
+
+        async def one_pass() -> float:
+            report = await self.run_once()
+            return 0.0 if report.claimed >= self.settings.batch_size else interval
+
         try:
-            while not stop.is_set():
-                wait = self.settings.interval_seconds
-                try:
-                    report = await self.run_once()
-                except Exception as exc:  # noqa: BLE001 - the loop must outlive a database outage
-                    log.error("status pull pass failed", error=describe(exc))
-                else:
-                    if report.claimed >= self.settings.batch_size:
-                        wait = 0.0
-                if wait > 0:
-                    sleeper = asyncio.ensure_future(sleep(wait))
-                    stopper = asyncio.ensure_future(stop.wait())
-                    try:
-                        await asyncio.wait({sleeper, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                    finally:
-                        sleeper.cancel()
-                        stopper.cancel()
-                        await asyncio.gather(sleeper, stopper, return_exceptions=True)
+            await run_passes(
+                stop,
+                one_pass,
+                failed_wait=interval,
+                failure="status pull pass failed",
+                log=log,
+                sleep=sleep,
+                describe=describe,
+            )
         finally:
             try:
                 await self.store.release_pull_leases(self.owner)
