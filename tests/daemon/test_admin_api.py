@@ -96,6 +96,7 @@ async def test_a_resync_answers_202_with_a_run_id_whose_result_can_be_read(
     assert run["requested_by"] == "admin-api"
     assert run["result"]["counts"]["created"] == 5  # the mock's live entries of region 1405
     assert run["progress"]["phase"] == "pull"
+    assert run["heartbeat_at"] >= run["requested_at"]
 
 
 async def test_a_dry_run_resync_reports_the_diff_and_writes_nothing(

@@ -119,7 +119,9 @@ async def test_every_attempt_at_a_complaint_carries_the_same_idempotency_key(
 
     assert report.delivered == 1
     creates = channel.recording.sent("POST", "/lapor/complaints/complaint")
-    assert [r.headers["Idempotency-Key"] for r in creates] == [idempotency_key("lapor", receipt(1))] * 2
+    assert [r.headers["Idempotency-Key"] for r in creates] == [
+        idempotency_key("lapor", receipt(1))
+    ] * 2
 
 
 @pytest.mark.parametrize("mode", ["drop", "hang"])

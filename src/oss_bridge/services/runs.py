@@ -142,6 +142,7 @@ def run_as_json(run: JobRun) -> dict[str, JsonValue]:
         "requested_at": run.requested_at.isoformat(),
         "started_at": None if run.started_at is None else run.started_at.isoformat(),
         "finished_at": None if run.finished_at is None else run.finished_at.isoformat(),
+        "heartbeat_at": None if run.heartbeat_at is None else run.heartbeat_at.isoformat(),
         "progress": run.progress,
         "result": run.result,
         "error": run.error,
