@@ -63,10 +63,15 @@ class Ticks:
         await woken
 
     async def tick(self) -> None:
-        """Wake the sleeper, then wait until it sleeps again: what it did in between is done."""
-        (await self.sleepers.get()).set_result(None)
-        sleeping_again = await self.sleepers.get()
-        self.sleepers.put_nowait(sleeping_again)
+        """Wake the sleeper, then wait until it sleeps again: what it did in between is done.
+        Sleeps cut short by cancellation (a heartbeat stopped) are passed over."""
+        (await self._next()).set_result(None)
+        self.sleepers.put_nowait(await self._next())
+
+    async def _next(self) -> asyncio.Future[None]:
+        while (sleeper := await self.sleepers.get()).cancelled():
+            pass
+        return sleeper
 
 
 class Finished:
@@ -291,6 +296,45 @@ async def test_a_run_in_progress_writes_its_heartbeat_every_interval(
     assert (await runs.get(run.run_id)).heartbeat_at == clock.now
     gate.open.set()
     await runs.wait(run.run_id)
+
+
+async def test_a_run_keeps_its_heartbeat_when_another_run_ends(
+    store: Store, clock: FakeClock
+) -> None:
+    long, short, ticks = Gate(), Gate(), Ticks()
+    runs = RunService(store, {"catalogue": long, "status": short}, sleep=ticks)
+    kept = await runs.start("catalogue", requested_by="test")
+    ended = await runs.start("status", requested_by="test")
+    await long.entered.wait()
+    await short.entered.wait()
+    short.open.set()
+    await runs.wait(ended.run_id)
+
+    clock.advance(seconds=HEARTBEAT_SECONDS)
+    await ticks.tick()
+
+    assert (await runs.get(kept.run_id)).heartbeat_at == clock.now
+    long.open.set()
+    await runs.wait(kept.run_id)
+
+
+async def test_a_run_started_after_all_others_ended_gets_a_heartbeat_of_its_own(
+    store: Store, clock: FakeClock
+) -> None:
+    first, second, ticks = Gate(), Gate(), Ticks()
+    runs = RunService(store, {"catalogue": first, "status": second}, sleep=ticks)
+    earlier = await runs.start("catalogue", requested_by="test")
+    first.open.set()
+    await runs.wait(earlier.run_id)
+
+    later = await runs.start("status", requested_by="test")
+    await second.entered.wait()
+    clock.advance(seconds=HEARTBEAT_SECONDS)
+    await ticks.tick()
+
+    assert (await runs.get(later.run_id)).heartbeat_at == clock.now
+    second.open.set()
+    await runs.wait(later.run_id)
 
 
 async def test_a_run_whose_instance_fell_silent_is_failed_when_the_next_run_starts(

@@ -283,13 +283,14 @@ class RunService:
         execution = _Execution(run=run, task=task)
         self._executions[run.run_id] = execution
         task.add_done_callback(self._forget)
-        if self._heartbeat is None or self._heartbeat.done():
+        if self._heartbeat is None:
             self._heartbeat = asyncio.create_task(self._beat(), name="run heartbeat")
         return execution
 
     async def _beat(self) -> None:
-        """While this process has unfinished runs, write their heartbeat every interval."""
-        while self._executions:
+        """Write the heartbeat of this process's unfinished runs every interval, until cancelled
+        (``_forget`` cancels it when the last run ends, ``close`` at shutdown)."""
+        while True:
             await self._sleep(self._heartbeat_seconds)
             try:
                 await self._store.beat_runs(list(self._executions))
@@ -302,7 +303,10 @@ class RunService:
             if execution.task is task:
                 del self._executions[run_id]
         if not self._executions and self._heartbeat is not None:
-            self._heartbeat.cancel()  # nothing left to beat for; the next run starts another
+            # Nothing left to beat for. Forgotten at once: a run launched before the cancelled
+            # task has ended must start a heartbeat of its own, not count on this one.
+            self._heartbeat.cancel()
+            self._heartbeat = None
         if not task.cancelled() and (error := task.exception()) is not None:
             # Only the store can fail here (the job's own failures are recorded as such).
             log.error("run not recorded", error=describe_error(error))
