@@ -69,18 +69,19 @@ log = structlog.get_logger("oss_bridge.forwarder")
 ATTEMPT_SHARE_OF_LEASE = 0.8
 """An attempt is cut off after this share of the lease, leaving the rest to record its result."""
 
-PREFETCH = 16
+PREFETCH = 8
 """A pass keeps up to this many times ``concurrency`` rows claimed (sending or ready to), so a
 slot that frees up starts its next send without waiting for the database, and each database
 transaction records and claims many rows at once. Measured with ``bench/bench_forwarding.py``
 on SQLite: at twice ``concurrency`` the channel sat idle between transactions (ratio to raw
-creates about 0.55); at eight times it stays busy (about 0.75). From eight to sixteen times, with
-``WRITE_BATCH`` from 4 to 8, each transaction handles about 64 rows instead of 32, which cut
-the work per complaint on PostgreSQL by 7% (instructions counted under callgrind). A row that
-waits too long for a slot is given back untried, so a slow channel cannot make the prefetched
-rows outlive their lease."""
+creates about 0.55); at eight times it stays busy (about 0.75). Sixteen times, with
+``WRITE_BATCH`` 8, saved 7% of the instructions per complaint on PostgreSQL, but a daemon killed
+mid-pass then strands twice as many leased rows until their lease expires, and its longer
+transactions kept intake waiting for SQLite's write lock on a loaded machine: not worth it. A
+row that waits too long for a slot is given back untried, so a slow channel cannot make the
+prefetched rows outlive their lease."""
 
-WRITE_BATCH = 8
+WRITE_BATCH = 4
 """The writer records finished attempts once this many times ``concurrency`` have finished (or
 sooner: when claimed rows run low or nothing is running). Each transaction costs about as much
 as recording a few dozen rows, so recording in batches keeps the database's share small."""
