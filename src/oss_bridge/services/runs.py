@@ -445,19 +445,17 @@ class RunService:
             log.warning("run of a silent instance marked failed", run_id=run.run_id, job=run.job)
         return len(failed)
 
-    async def abandon_unfinished(self, *, limit: int = 1000) -> int:
-        """Record as failed every queued or running run in the store; returns how many.
+    async def abandon_unfinished(self) -> int:
+        """Record as failed every queued or running run in the store but this process's own;
+        returns how many.
 
         Only for a daemon that knows no other process runs jobs on this database (the SQLite
-        instance lock): it clears what a crashed predecessor left half done.
+        instance lock): it clears what a crashed predecessor left half done, however recently
+        that one beat.
         """
-        stale = [
-            run
-            for run in await self._store.list_runs(limit=limit)
-            if not run.finished and run.run_id not in self._executions
-        ]
-        for run in stale:
-            await self._store.update_run(run.run_id, state="failed", error=ABANDONED)
+        stale = await self._store.fail_stale_runs(
+            silent_for=timedelta(0), error=ABANDONED, keep=list(self._executions)
+        )
         if stale:
             log.warning("unfinished runs of an earlier daemon marked failed", runs=len(stale))
         return len(stale)

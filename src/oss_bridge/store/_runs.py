@@ -107,7 +107,8 @@ class RunQueries(Queries):
     async def fail_stale_runs(
         self, *, silent_for: timedelta, error: str, keep: Collection[str] = ()
     ) -> list[JobRun]:
-        """Fail the queued or running runs whose heartbeat has been silent for ``silent_for``.
+        """Fail the queued or running runs whose heartbeat has been silent for at least
+        ``silent_for`` (with no time at all, every one).
 
         Runs named in ``keep`` (the caller's own) are left alone. Returns the runs failed, each
         with ``error`` and finished now.
@@ -118,7 +119,7 @@ class RunQueries(Queries):
             sa.update(job_runs)
             .where(
                 job_runs.c.state.in_(_UNFINISHED),
-                sa.func.coalesce(job_runs.c.heartbeat_at, job_runs.c.requested_at) < silent_since,
+                sa.func.coalesce(job_runs.c.heartbeat_at, job_runs.c.requested_at) <= silent_since,
             )
             .values(state="failed", error=error, finished_at=now)
             .returning(*job_runs.c)
@@ -163,10 +164,9 @@ class RunQueries(Queries):
                 job_runs.c.dry_run.is_(False),
             )
             .order_by(job_runs.c.finished_at.desc(), job_runs.c.run_id.desc())
-            .limit(scanned)
         )
         async with self._read() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(query.limit(scanned))).all()
         return next((run for run in map(_run, rows) if run.did_the_work), None)
 
     async def list_runs(self, *, job: str | None = None, limit: int = 20) -> list[JobRun]:
