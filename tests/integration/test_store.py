@@ -725,6 +725,19 @@ async def test_the_last_success_of_a_job_is_its_newest_run_that_did_the_work(
     assert success.run_id == worked, why
 
 
+async def test_the_last_success_is_found_behind_many_skipped_runs(
+    store: Store, clock: FakeClock
+) -> None:
+    worked = await _finished_run(store, clock)
+    for _ in range(45):
+        await _finished_run(store, clock, result={"skipped": True})
+
+    success = await store.last_success("catalogue")
+
+    assert success is not None
+    assert success.run_id == worked
+
+
 async def test_a_job_that_never_did_its_work_has_no_last_success(
     store: Store, clock: FakeClock
 ) -> None:

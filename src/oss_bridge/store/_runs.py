@@ -16,6 +16,7 @@ from oss_bridge.store.schema import job_runs
 
 MAX_RUNS_LIMIT = 1000
 LAST_SUCCESS_SCANNED = 500
+_SUCCESS_PAGE = 20
 _FINISHED: tuple[RunState, ...] = ("succeeded", "failed")
 _UNFINISHED: tuple[RunState, ...] = ("queued", "running")
 
@@ -165,9 +166,15 @@ class RunQueries(Queries):
             )
             .order_by(job_runs.c.finished_at.desc(), job_runs.c.run_id.desc())
         )
+        # Read a few at a time: the newest is nearly always it, and the metrics ask at each scrape.
         async with self._read() as connection:
-            rows = (await connection.execute(query.limit(scanned))).all()
-        return next((run for run in map(_run, rows) if run.did_the_work), None)
+            for offset in range(0, scanned, _SUCCESS_PAGE):
+                page = query.offset(offset).limit(min(_SUCCESS_PAGE, scanned - offset))
+                rows = (await connection.execute(page)).all()
+                found = next((run for run in map(_run, rows) if run.did_the_work), None)
+                if found is not None or len(rows) < _SUCCESS_PAGE:
+                    return found
+        return None
 
     async def list_runs(self, *, job: str | None = None, limit: int = 20) -> list[JobRun]:
         """The newest runs first, optionally of one job."""
