@@ -282,6 +282,23 @@ async def test_a_run_that_needs_a_person_is_logged_as_a_warning(
 SILENCE = HEARTBEAT_SECONDS * SILENT_BEATS
 
 
+async def one_interval_later(clock: FakeClock, ticks: Ticks) -> None:
+    """Move the clock on one heartbeat interval and let the heartbeat beat once."""
+    clock.advance(seconds=HEARTBEAT_SECONDS)
+    await ticks.tick()
+
+
+async def finish(runs: RunService, gate: Gate, run: JobRun) -> None:
+    gate.open.set()
+    await runs.wait(run.run_id)
+
+
+async def running_elsewhere(store: Store) -> JobRun:
+    """A run another instance started and has been running."""
+    run = await store.create_run(job="catalogue", requested_by="another instance")
+    return await store.update_run(run.run_id, state="running")
+
+
 async def test_a_run_in_progress_writes_its_heartbeat_every_interval(
     store: Store, clock: FakeClock
 ) -> None:
@@ -290,12 +307,10 @@ async def test_a_run_in_progress_writes_its_heartbeat_every_interval(
     run = await runs.start("catalogue", requested_by="test")
     await gate.entered.wait()
 
-    clock.advance(seconds=HEARTBEAT_SECONDS)
-    await ticks.tick()
+    await one_interval_later(clock, ticks)
 
     assert (await runs.get(run.run_id)).heartbeat_at == clock.now
-    gate.open.set()
-    await runs.wait(run.run_id)
+    await finish(runs, gate, run)
 
 
 async def test_a_run_keeps_its_heartbeat_when_another_run_ends(
@@ -307,15 +322,12 @@ async def test_a_run_keeps_its_heartbeat_when_another_run_ends(
     ended = await runs.start("status", requested_by="test")
     await long.entered.wait()
     await short.entered.wait()
-    short.open.set()
-    await runs.wait(ended.run_id)
+    await finish(runs, short, ended)
 
-    clock.advance(seconds=HEARTBEAT_SECONDS)
-    await ticks.tick()
+    await one_interval_later(clock, ticks)
 
     assert (await runs.get(kept.run_id)).heartbeat_at == clock.now
-    long.open.set()
-    await runs.wait(kept.run_id)
+    await finish(runs, long, kept)
 
 
 async def test_a_run_started_after_all_others_ended_gets_a_heartbeat_of_its_own(
@@ -323,25 +335,20 @@ async def test_a_run_started_after_all_others_ended_gets_a_heartbeat_of_its_own(
 ) -> None:
     first, second, ticks = Gate(), Gate(), Ticks()
     runs = RunService(store, {"catalogue": first, "status": second}, sleep=ticks)
-    earlier = await runs.start("catalogue", requested_by="test")
-    first.open.set()
-    await runs.wait(earlier.run_id)
+    await finish(runs, first, await runs.start("catalogue", requested_by="test"))
 
     later = await runs.start("status", requested_by="test")
     await second.entered.wait()
-    clock.advance(seconds=HEARTBEAT_SECONDS)
-    await ticks.tick()
+    await one_interval_later(clock, ticks)
 
     assert (await runs.get(later.run_id)).heartbeat_at == clock.now
-    second.open.set()
-    await runs.wait(later.run_id)
+    await finish(runs, second, later)
 
 
 async def test_a_run_whose_instance_fell_silent_is_failed_when_the_next_run_starts(
     store: Store, clock: FakeClock
 ) -> None:
-    left = await store.create_run(job="catalogue", requested_by="another instance")
-    await store.update_run(left.run_id, state="running")
+    left = await running_elsewhere(store)
     clock.advance(seconds=SILENCE + 1)
 
     await RunService(store, {"status": quick}).run("status", requested_by="test")
@@ -356,8 +363,7 @@ async def test_a_run_whose_instance_fell_silent_is_failed_when_the_next_run_star
 async def test_a_run_of_an_instance_still_beating_is_left_alone(
     store: Store, clock: FakeClock
 ) -> None:
-    other = await store.create_run(job="catalogue", requested_by="another instance")
-    await store.update_run(other.run_id, state="running")
+    other = await running_elsewhere(store)
     clock.advance(seconds=SILENCE - 1)
     await store.beat_runs([other.run_id])
     clock.advance(seconds=SILENCE - 1)
@@ -382,8 +388,7 @@ async def test_an_instance_never_fails_its_own_runs_as_silent(
     await runs.run("status", requested_by="test")
 
     assert (await runs_state(store, mine.run_id)) == "running"
-    gate.open.set()
-    await runs.wait(mine.run_id)
+    await finish(runs, gate, mine)
 
 
 async def test_silent_runs_are_looked_for_at_most_once_an_interval(
