@@ -26,6 +26,7 @@ from sqlalchemy.pool import StaticPool
 
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.errors import ConfigError, DatabaseUnavailable, SchemaOutdated, StoreError
+from oss_bridge.store._gate import WriteGate, register_gate
 
 WRITE_OPTION = "oss_bridge_write"
 """Execution option marking a connection whose transactions write (BEGIN IMMEDIATE on SQLite)."""
@@ -140,6 +141,8 @@ def _sqlite_engine(url: URL, settings: DatabaseSettings) -> AsyncEngine:
         mode = "IMMEDIATE" if connection.get_execution_options().get(WRITE_OPTION) else "DEFERRED"
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    where = display_url(url)
+    register_gate(engine, WriteGate(wait_seconds=settings.busy_timeout_ms / 1000, where=where))
     return engine
 
 

@@ -17,6 +17,7 @@ from oss_bridge.store._catalogue_sync import CatalogueSyncQueries
 from oss_bridge.store._complaints import ComplaintQueries
 from oss_bridge.store._destinations import DestinationQueries
 from oss_bridge.store._engine import WRITE_OPTION, create_engine, display_url, translated_errors
+from oss_bridge.store._gate import gate_of
 from oss_bridge.store._locks import LockQueries
 from oss_bridge.store._outbox import OutboxQueries
 from oss_bridge.store._pulls import PullQueries
@@ -55,6 +56,7 @@ class Store(LockQueries, _AllQueries):
     def __init__(self, engine: AsyncEngine, *, clock: Clock = utc_now) -> None:
         self._engine = engine
         self._writer = engine.execution_options(**{WRITE_OPTION: True})
+        self._gate = gate_of(engine)
         self._clock = clock
 
     @classmethod
@@ -75,9 +77,15 @@ class Store(LockQueries, _AllQueries):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        with translated_errors(self._engine.url):
-            async with self._writer.begin() as connection:
-                yield connection
+        if self._gate is None:
+            with translated_errors(self._engine.url):
+                async with self._writer.begin() as connection:
+                    yield connection
+            return
+        async with self._gate.turn():
+            with translated_errors(self._engine.url):
+                async with self._writer.begin() as connection:
+                    yield connection
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
