@@ -108,6 +108,22 @@ async def test_claims_take_the_longest_due_rows_first_up_to_the_limit(
     assert await claim(store, limit=3) == [*earlier, later[0]]
 
 
+async def test_a_claim_takes_expired_leases_and_pending_rows_together_longest_due_first(
+    store: Store, engine: AsyncEngine, clock: FakeClock
+) -> None:
+    abandoned = await add_complaints(engine, 2, at=clock.now - timedelta(seconds=20))
+    assert await claim(store, "crashed") == abandoned
+    oldest = await add_complaints(engine, 1, first=3, at=clock.now - timedelta(seconds=30))
+    newer = await add_complaints(engine, 1, first=4, at=clock.now - timedelta(seconds=10))
+    newest = await add_complaints(engine, 2, first=5, at=clock.now + timedelta(seconds=LEASE + 5))
+    clock.advance(seconds=LEASE)
+
+    assert await claim(store, "worker-2", limit=3) == [*oldest, *abandoned]
+    assert await claim(store, "worker-2", limit=3) == newer
+    clock.advance(seconds=5)
+    assert await claim(store, "worker-3", limit=3) == newest
+
+
 async def test_a_claim_takes_only_its_destination(
     store: Store, engine: AsyncEngine, clock: FakeClock
 ) -> None:
