@@ -11,8 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.errors import InputError, NotFound
 from oss_bridge.store import Store
+from oss_bridge.store._outbox import Delivered
 from tests.factories import FakeClock
-from tests.integration.forwarding_support import add_complaints, complaint_row, receipt
+from tests.integration.forwarding_support import (
+    add_complaints,
+    complaint_row,
+    receipt,
+    set_complaint,
+)
 
 LEASE = 60.0
 MAX_ATTEMPTS = 3
@@ -223,6 +229,54 @@ async def test_a_success_marks_the_row_sent_and_gives_the_complaint_its_national
     )
     row = await complaint_row(engine, complaint_id)
     assert (row.external_id, row.tracking_id, row.next_pull_at) == ("100001", "0007919", clock.now)
+
+
+async def test_successes_recorded_together_each_reach_their_own_complaint_and_note_it_once(
+    store: Store, engine: AsyncEngine, clock: FakeClock
+) -> None:
+    ids = await add_complaints(engine, 3, at=clock.now)
+    await set_complaint(engine, ids[2], next_pull_at=clock.now - timedelta(days=1))
+    claims = await store.claim_due(
+        "lapor", owner="worker-1", lease_seconds=LEASE, limit=3, max_attempts=MAX_ATTEMPTS
+    )
+    later = clock.now + timedelta(hours=1)
+    clock.advance(seconds=2)
+
+    settled = await store.record_successes(
+        [
+            Delivered(claims[0].id, external_id="E-1", tracking_id="T-1"),
+            Delivered(claims[1].id, external_id="E-2", tracking_id=None, next_pull_at=later),
+            Delivered(claims[2].id, external_id="E-3", tracking_id="T-3", reconciled=True),
+        ],
+        owner="worker-1",
+    )
+
+    assert settled == {claim.id for claim in claims}
+    rows = [await complaint_row(engine, complaint_id) for complaint_id in ids]
+    assert [(r.external_id, r.tracking_id, r.next_pull_at) for r in rows] == [
+        ("E-1", "T-1", clock.now),
+        ("E-2", None, later),
+        ("E-3", "T-3", clock.now - timedelta(days=1, seconds=2)),  # its pull time is kept
+    ]
+    notes = [await store.complaint_events(complaint_id) for complaint_id in ids]
+    assert [[(e.kind, e.dedupe_key, e.created_at) for e in n] for n in notes] == [
+        [("note", "forwarded:lapor", clock.now)]
+    ] * 3
+    assert [n[0].payload for n in notes] == [
+        {
+            "type": "forwarded",
+            "destination": "lapor",
+            "external_id": external_id,
+            "tracking_id": tracking_id,
+            "reconciled": reconciled,
+            "attempts": 1,
+        }
+        for external_id, tracking_id, reconciled in [
+            ("E-1", "T-1", False),
+            ("E-2", None, False),
+            ("E-3", "T-3", True),
+        ]
+    ]
 
 
 async def test_a_worker_that_lost_its_lease_cannot_record_success(
