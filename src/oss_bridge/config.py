@@ -318,6 +318,12 @@ class SchedulerSettings(_Section):
         description="days a finished job run is kept; the daily summary deletes older ones, "
         "but never the last success of a job",
     )
+    heartbeat_seconds: float = Field(
+        default=30,
+        ge=1,
+        description="seconds between the heartbeats of a daemon's unfinished job runs; a run "
+        "silent for four intervals is recorded as failed by the next run any instance starts",
+    )
 
 
 class LoggingSettings(_Section):

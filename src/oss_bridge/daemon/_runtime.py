@@ -168,7 +168,12 @@ def build_runtime(
         pull_batch_size=settings.status_pull.batch_size,
         keep_runs_days=settings.scheduler.keep_runs_days,
     )
-    runs = RunService(store, jobs, listeners=[metrics])
+    runs = RunService(
+        store,
+        jobs,
+        listeners=[metrics],
+        heartbeat_seconds=settings.scheduler.heartbeat_seconds,
+    )
     scheduler = JobScheduler(
         runs,
         job_specs(settings, now=clock()),
