@@ -114,7 +114,7 @@ async def test_a_skipped_run_leaves_the_last_success_alone(
     run = await store.create_run(job="catalogue", requested_by="scheduler")
     await store.update_run(run.run_id, state="running")
     skipped = await store.update_run(
-        run.run_id, state="succeeded", result={"skipped": True, "summary": "skipped: busy"}
+        run.run_id, state="succeeded", skipped=True, result={"summary": "skipped: busy"}
     )
     runtime.metrics.run_finished(skipped, None, 0.1)
 

@@ -114,7 +114,7 @@ async def test_a_job_shows_its_last_run_and_the_last_run_that_did_the_work(
     assert worked is not None
     skipped = await store.create_run(job="catalogue", requested_by="scheduler")
     await store.update_run(skipped.run_id, state="running")
-    await store.update_run(skipped.run_id, state="succeeded", result={"skipped": True})
+    await store.update_run(skipped.run_id, state="succeeded", skipped=True)
 
     snapshot = await runtime.report.snapshot()
 

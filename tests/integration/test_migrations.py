@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -82,6 +83,56 @@ async def test_a_second_upgrade_changes_nothing(blank_settings: Settings) -> Non
         head_revision(),
         False,
     )
+
+
+async def _upgrade_to(engine: AsyncEngine, revision: str) -> None:
+    def run(connection: sa.Connection) -> None:
+        config = alembic_config()
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+
+    async with engine.begin() as connection:
+        await connection.run_sync(run)
+
+
+@pytest.mark.parametrize(
+    ("result", "skipped"),
+    [
+        ('{"skipped": true, "summary": "skipped: busy"}', True),
+        ('{"skipped": false, "summary": "done"}', False),
+        ('{"summary": "done", "created": 3}', False),
+        ('{"summary": "skipped", "detail": {"skipped": true}}', False),
+        (None, False),
+    ],
+)
+async def test_runs_recorded_before_revision_0003_are_flagged_skipped_from_their_result(
+    blank_settings: Settings, result: str | None, skipped: bool
+) -> None:
+    engine = create_engine(blank_settings.database)
+    try:
+        await _upgrade_to(engine, "0002")
+        async with engine.begin() as connection:
+            await connection.execute(
+                sa.text(
+                    "INSERT INTO job_runs (run_id, job, state, dry_run, requested_by, result, "
+                    "requested_at) VALUES ('r1', 'catalogue', 'succeeded', false, 'scheduler', "
+                    f"{'NULL' if result is None else 'CAST(:result AS ' + _json(engine) + ')'}, "
+                    "CURRENT_TIMESTAMP)"
+                ),
+                {} if result is None else {"result": result},
+            )
+        await apply_migrations(engine)
+        async with Store(engine) as store:
+            run = await store.get_run("r1")
+    finally:
+        await engine.dispose()
+
+    assert run is not None
+    assert run.skipped is skipped
+
+
+def _json(engine: AsyncEngine) -> str:
+    return "JSONB" if engine.dialect.name == "postgresql" else "TEXT"
 
 
 async def test_the_migrated_schema_matches_the_declared_schema(engine: AsyncEngine) -> None:

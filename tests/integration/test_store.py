@@ -695,12 +695,18 @@ async def _finished_run(
     job: str = "catalogue",
     state: str = "succeeded",
     dry_run: bool = False,
+    skipped: bool = False,
     result: object = None,
 ) -> str:
     run = await store.create_run(job=job, requested_by="scheduler", dry_run=dry_run)
     await store.update_run(run.run_id, state="running")
     clock.advance(minutes=1)
-    await store.update_run(run.run_id, state=state, result=result)  # type: ignore[arg-type]
+    await store.update_run(
+        run.run_id,
+        state=state,  # type: ignore[arg-type]
+        result=result,
+        skipped=skipped,
+    )
     return run.run_id
 
 
@@ -709,7 +715,7 @@ async def _finished_run(
     [
         ({"state": "failed"}, "a failed run"),
         ({"dry_run": True}, "a dry run, which wrote nothing"),
-        ({"result": {"skipped": True, "summary": "skipped: busy"}}, "a run left to another"),
+        ({"skipped": True, "result": {"summary": "skipped: busy"}}, "a run left to another"),
         ({"job": "status"}, "a run of another job"),
     ],
 )
@@ -730,7 +736,7 @@ async def test_the_last_success_is_found_behind_many_skipped_runs(
 ) -> None:
     worked = await _finished_run(store, clock)
     for _ in range(45):
-        await _finished_run(store, clock, result={"skipped": True})
+        await _finished_run(store, clock, skipped=True)
 
     success = await store.last_success("catalogue")
 
@@ -741,7 +747,7 @@ async def test_the_last_success_is_found_behind_many_skipped_runs(
 async def test_a_job_that_never_did_its_work_has_no_last_success(
     store: Store, clock: FakeClock
 ) -> None:
-    await _finished_run(store, clock, result={"skipped": True})
+    await _finished_run(store, clock, skipped=True)
     await _finished_run(store, clock, state="failed")
     await store.create_run(job="catalogue", requested_by="scheduler")
 

@@ -227,6 +227,7 @@ async def test_a_catalogue_run_is_skipped_saying_so_while_another_instance_syncs
 
     assert run is not None
     assert run.state == "succeeded"
+    assert run.skipped is True
     assert run.result is not None
     assert run.result["skipped"] is True
     assert run.result["summary"] == f"skipped: {CATALOGUE_BUSY}"
@@ -240,6 +241,7 @@ async def test_a_catalogue_run_syncs_and_gives_the_lock_back_when_nobody_holds_i
 
     assert run is not None
     assert run.state == "succeeded"
+    assert not run.skipped
     assert run.result is not None
     assert "skipped" not in run.result
     assert await oss_requests(national) > 0
@@ -254,6 +256,7 @@ async def test_a_dry_run_of_the_catalogue_is_not_held_back_by_another_instance_s
         run = await instance.runs.run("catalogue", requested_by="admin", dry_run=True)
 
     assert run is not None
+    assert not run.skipped
     assert run.result is not None
     assert "skipped" not in run.result
     assert run.result["dry_run"] is True

@@ -138,6 +138,7 @@ def run_as_json(run: JobRun) -> dict[str, JsonValue]:
         "state": run.state,
         "finished": run.finished,
         "dry_run": run.dry_run,
+        "skipped": run.skipped,
         "requested_by": run.requested_by,
         "requested_at": run.requested_at.isoformat(),
         "started_at": None if run.started_at is None else run.started_at.isoformat(),
@@ -336,6 +337,7 @@ class RunService:
                 finished = await self._store.update_run(
                     run.run_id,
                     state="succeeded",
+                    skipped=outcome.skipped,
                     result={
                         "summary": outcome.summary,
                         "needs_person": outcome.needs_person,

@@ -15,8 +15,6 @@ from oss_bridge.store.records import JobRun, RunState
 from oss_bridge.store.schema import job_runs
 
 MAX_RUNS_LIMIT = 1000
-LAST_SUCCESS_SCANNED = 500
-_SUCCESS_PAGE = 20
 _FINISHED: tuple[RunState, ...] = ("succeeded", "failed")
 _UNFINISHED: tuple[RunState, ...] = ("queued", "running")
 
@@ -52,6 +50,7 @@ class RunQueries(Queries):
         progress: Any = None,
         result: Any = None,
         error: str | None = None,
+        skipped: bool | None = None,
     ) -> JobRun:
         """Move a run on. Arguments left ``None`` keep their value.
 
@@ -68,6 +67,8 @@ class RunQueries(Queries):
             values["result"] = as_json(result)
         if error is not None:
             values["error"] = error
+        if skipped is not None:
+            values["skipped"] = skipped
         async with self._write() as connection:
             current = (
                 await connection.execute(
@@ -150,12 +151,11 @@ class RunQueries(Queries):
             ).first()
         return None if row is None else _run(row)
 
-    async def last_success(self, job: str, *, scanned: int = LAST_SUCCESS_SCANNED) -> JobRun | None:
+    async def last_success(self, job: str) -> JobRun | None:
         """The newest run of ``job`` that did its work (``JobRun.did_the_work``), if any.
 
-        Skipped runs are passed over, among the newest ``scanned`` successful runs: an instance
-        that leaves the work to another records one at each turn, and it is the other's runs
-        that say when the work was last done.
+        Skipped runs are passed over: an instance that leaves the work to another records one
+        at each turn, and it is the other's runs that say when the work was last done.
         """
         query = (
             sa.select(job_runs)
@@ -163,18 +163,14 @@ class RunQueries(Queries):
                 job_runs.c.job == job,
                 job_runs.c.state == "succeeded",
                 job_runs.c.dry_run.is_(False),
+                job_runs.c.skipped.is_(False),
             )
             .order_by(job_runs.c.finished_at.desc(), job_runs.c.run_id.desc())
+            .limit(1)
         )
-        # Read a few at a time: the newest is nearly always it, and the metrics ask at each scrape.
         async with self._read() as connection:
-            for offset in range(0, scanned, _SUCCESS_PAGE):
-                page = query.offset(offset).limit(min(_SUCCESS_PAGE, scanned - offset))
-                rows = (await connection.execute(page)).all()
-                found = next((run for run in map(_run, rows) if run.did_the_work), None)
-                if found is not None or len(rows) < _SUCCESS_PAGE:
-                    return found
-        return None
+            row = (await connection.execute(query)).first()
+        return None if row is None else _run(row)
 
     async def list_runs(self, *, job: str | None = None, limit: int = 20) -> list[JobRun]:
         """The newest runs first, optionally of one job."""
@@ -206,4 +202,5 @@ def _run(row: sa.Row[Any]) -> JobRun:
         started_at=row.started_at,
         finished_at=row.finished_at,
         heartbeat_at=row.heartbeat_at,
+        skipped=row.skipped,
     )

@@ -146,15 +146,12 @@ class JobRun:
     finished_at: datetime | None
     heartbeat_at: datetime | None = None
     """When the instance running it last said it still was (``RunService``)."""
+    skipped: bool = False
+    """The job left its work to another instance, which was doing it (``JobOutcome.skip``)."""
 
     @property
     def finished(self) -> bool:
         return self.state in ("succeeded", "failed")
-
-    @property
-    def skipped(self) -> bool:
-        """The job left its work to another instance, which was doing it (``JobOutcome.skip``)."""
-        return isinstance(self.result, dict) and self.result.get("skipped") is True
 
     @property
     def did_the_work(self) -> bool:

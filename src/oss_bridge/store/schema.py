@@ -144,6 +144,8 @@ job_runs = sa.Table(
     sa.Column("job", sa.String(64), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("dry_run", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Succeeded without doing the work, left to a run elsewhere; see ``RunService``.
+    sa.Column("skipped", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("requested_by", sa.String(200), nullable=False),
     sa.Column("progress", json_type(), nullable=True),
     sa.Column("result", json_type(), nullable=True),
