@@ -99,6 +99,17 @@ async def test_a_sqlite_write_that_gets_no_turn_within_the_busy_timeout_fails_an
 
 
 @SQLITE
+async def test_a_sqlite_write_with_no_busy_timeout_goes_through_when_nothing_else_writes(
+    database_url: str,
+) -> None:
+    async with Store.open(DatabaseSettings(url=database_url, busy_timeout_ms=0)) as store:
+        await audit(store, "alone")
+        await audit(store, "again")
+
+        assert await actors(store) == ["alone", "again"]
+
+
+@SQLITE
 async def test_a_sqlite_writer_cancelled_while_waiting_gives_its_turn_to_the_next(
     store: Store,
 ) -> None:

@@ -52,21 +52,19 @@ class WriteGate:
     async def turn(self) -> AsyncIterator[None]:
         """Hold the gate for the block: the caller's write transaction."""
         lock = self._lock()
-        if lock.locked():
-            self._waiting += 1
-            try:
-                async with asyncio.timeout(self._wait_seconds):
-                    await lock.acquire()
-            except TimeoutError:
-                raise DatabaseUnavailable(
-                    f"the SQLite database {self._where!r} stayed busy with other writes of this "
-                    f"process for {self._wait_seconds:g} s (database.busy_timeout_ms); try again, "
-                    "and if it persists look for work that holds write transactions long"
-                ) from None
-            finally:
-                self._waiting -= 1
-        else:
-            await lock.acquire()
+        # A free lock is taken at once, without suspending, so the timeout never fires for it.
+        self._waiting += 1
+        try:
+            async with asyncio.timeout(self._wait_seconds):
+                await lock.acquire()
+        except TimeoutError:
+            raise DatabaseUnavailable(
+                f"the SQLite database {self._where!r} stayed busy with other writes of this "
+                f"process for {self._wait_seconds:g} s (database.busy_timeout_ms); try again, "
+                "and if it persists look for work that holds write transactions long"
+            ) from None
+        finally:
+            self._waiting -= 1
         try:
             yield
         finally:

@@ -589,6 +589,19 @@ _SENT = (
     .returning(outbox.c.id, outbox.c.complaint_id, outbox.c.destination, outbox.c.attempts)
 )
 # ``record_successes`` on SQLite: an executemany each, which the driver runs in C.
+_GIVE_IDS = (
+    sa.update(complaints)
+    .where(complaints.c.id == sa.bindparam("b_id"))
+    .values(
+        external_id=sa.bindparam("b_external_id"),
+        tracking_id=sa.bindparam("b_tracking_id"),
+        next_pull_at=sa.func.coalesce(
+            complaints.c.next_pull_at,
+            sa.bindparam("b_next_pull_at", type_=complaints.c.next_pull_at.type),
+        ),
+        updated_at=sa.bindparam("b_updated_at", type_=complaints.c.updated_at.type),
+    )
+)
 _ADD_EVENTS = sqlite.insert(complaint_events).on_conflict_do_nothing(
     index_elements=[
         complaint_events.c.complaint_id,
@@ -660,21 +673,6 @@ def _instant_text(value: object) -> str:
         require_aware(value, "a timestamp")
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a JSON value")
-
-
-_GIVE_IDS = (  # on SQLite, see _ADD_EVENTS
-    sa.update(complaints)
-    .where(complaints.c.id == sa.bindparam("b_id"))
-    .values(
-        external_id=sa.bindparam("b_external_id"),
-        tracking_id=sa.bindparam("b_tracking_id"),
-        next_pull_at=sa.func.coalesce(
-            complaints.c.next_pull_at,
-            sa.bindparam("b_next_pull_at", type_=complaints.c.next_pull_at.type),
-        ),
-        updated_at=sa.bindparam("b_updated_at", type_=complaints.c.updated_at.type),
-    )
-)
 
 
 async def _due_rows(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from types import TracebackType
 
 import sqlalchemy as sa
@@ -77,12 +77,8 @@ class Store(LockQueries, _AllQueries):
 
     @asynccontextmanager
     async def _write(self) -> AsyncIterator[AsyncConnection]:
-        if self._gate is None:
-            with translated_errors(self._engine.url):
-                async with self._writer.begin() as connection:
-                    yield connection
-            return
-        async with self._gate.turn():
+        turn = nullcontext() if self._gate is None else self._gate.turn()
+        async with turn:
             with translated_errors(self._engine.url):
                 async with self._writer.begin() as connection:
                     yield connection
