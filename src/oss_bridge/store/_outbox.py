@@ -164,8 +164,15 @@ class OutboxQueries(Queries):
         now = self._now()
         lease_until = now + timedelta(seconds=lease_seconds)
         claimed: list[OutboxClaim] = []
+        parameters = {"destination": destination, "now": now, "limit": limit}
         async with self._write() as connection:
-            rows = await _due_rows(connection, destination, now, limit)
+            expired = (await connection.execute(_CLAIM_EXPIRED, parameters)).all()
+            if not expired and connection.dialect.name == "postgresql":
+                return await _lease_pending(
+                    connection, destination, now=now, limit=limit, owner=owner, until=lease_until
+                )
+            pending = (await connection.execute(_CLAIM_PENDING, parameters)).all()
+            rows = _earliest_due([*pending, *expired], limit)
             fresh = [row.id for row in rows if row.state == "pending"]
             if fresh:
                 await connection.execute(
@@ -561,6 +568,31 @@ _CLAIM_PENDING = _claim_query(
 _CLAIM_EXPIRED = _claim_query(
     sa.and_(outbox.c.state == "in_flight", outbox.c.lease_until <= sa.bindparam("now"))
 )
+_LEASE_PENDING_PG = (
+    sa.update(outbox)
+    .where(
+        outbox.c.id.in_(
+            sa.select(outbox.c.id)
+            .where(
+                outbox.c.destination == sa.bindparam("b_destination"),
+                outbox.c.state == "pending",
+                outbox.c.next_attempt_at <= sa.bindparam("now"),
+            )
+            .order_by(outbox.c.next_attempt_at, outbox.c.id)
+            .limit(sa.bindparam("limit", type_=sa.Integer))
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        ),
+        complaints.c.id == outbox.c.complaint_id,
+    )
+    .values(
+        state="in_flight",
+        lease_owner=sa.bindparam("owner"),
+        lease_until=sa.bindparam("lease_until", type_=outbox.c.lease_until.type),
+        updated_at=sa.bindparam("now", type_=outbox.c.updated_at.type),
+    )
+    .returning(*outbox.c, *_COMPLAINT_COLUMNS)
+)
 _LEASE = (
     sa.update(outbox)
     .where(outbox.c.id.in_(sa.bindparam("ids", expanding=True)))
@@ -675,23 +707,50 @@ def _instant_text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-async def _due_rows(
-    connection: AsyncConnection, destination: str, now: datetime, limit: int
-) -> list[sa.Row[Any]]:
-    """Up to ``limit`` due rows of ``destination`` with their complaint's columns, the earliest
-    due first: pending rows whose time came and in-flight rows whose lease ran out (few: a lease
-    runs out only when its worker died or stalled).
+def _earliest_due(rows: Sequence[sa.Row[Any]], limit: int) -> list[sa.Row[Any]]:
+    """The first ``limit`` of claim rows (pending and expired ones), the earliest due first.
 
-    On PostgreSQL an expired row read but cut by the limit stays locked, unclaimed, until the
+    On PostgreSQL an expired row read but cut here stays locked, unclaimed, until the
     transaction ends; another worker skips it meanwhile, as it would a row being claimed.
     """
-    parameters = {"destination": destination, "now": now, "limit": limit}
-    pending = (await connection.execute(_CLAIM_PENDING, parameters)).all()
-    expired = (await connection.execute(_CLAIM_EXPIRED, parameters)).all()
-    if not expired:
-        return list(pending)
-    due = sorted([*pending, *expired], key=lambda row: (row.next_attempt_at, row.id))
-    return due[:limit]
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
+
+
+async def _lease_pending(
+    connection: AsyncConnection,
+    destination: str,
+    *,
+    now: datetime,
+    limit: int,
+    owner: str,
+    until: datetime,
+) -> list[OutboxClaim]:
+    """Lease the earliest due pending rows in one statement (PostgreSQL, when no lease expired).
+
+    Reading the rows ``FOR UPDATE`` and then updating them made the server lock and write each
+    row twice: about three times its work of one ``UPDATE ... RETURNING``.
+    """
+    rows = (
+        await connection.execute(
+            _LEASE_PENDING_PG,
+            {
+                "b_destination": destination,
+                "now": now,
+                "limit": limit,
+                "owner": owner,
+                "lease_until": until,
+            },
+        )
+    ).all()
+    return [
+        OutboxClaim(
+            item=_item(row),
+            complaint=_complaint(row),
+            external_id=row.c_external_id,
+            tracking_id=row.c_tracking_id,
+        )
+        for row in _earliest_due(rows, len(rows))
+    ]
 
 
 def _check_owner(owner: str) -> None:
