@@ -172,7 +172,10 @@ class OutboxQueries(Queries):
                     connection, destination, now=now, limit=limit, owner=owner, until=lease_until
                 )
             pending = (await connection.execute(_CLAIM_PENDING, parameters)).all()
-            rows = _earliest_due([*pending, *expired], limit)
+            # On PostgreSQL an expired row read but cut by the limit stays locked, unclaimed,
+            # until this transaction ends; other workers skip it meanwhile, as they would a row
+            # being claimed.
+            rows = _due_order([*pending, *expired])[:limit]
             fresh = [row.id for row in rows if row.state == "pending"]
             if fresh:
                 await connection.execute(
@@ -707,13 +710,9 @@ def _instant_text(value: object) -> str:
     raise TypeError(f"{type(value).__name__} is not a JSON value")
 
 
-def _earliest_due(rows: Sequence[sa.Row[Any]], limit: int) -> list[sa.Row[Any]]:
-    """The first ``limit`` of claim rows (pending and expired ones), the earliest due first.
-
-    On PostgreSQL an expired row read but cut here stays locked, unclaimed, until the
-    transaction ends; another worker skips it meanwhile, as it would a row being claimed.
-    """
-    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))[:limit]
+def _due_order(rows: Sequence[sa.Row[Any]]) -> list[sa.Row[Any]]:
+    """Claim rows (pending and expired ones) in the order they are claimed: earliest due first."""
+    return sorted(rows, key=lambda row: (row.next_attempt_at, row.id))
 
 
 async def _lease_pending(
@@ -749,7 +748,7 @@ async def _lease_pending(
             external_id=row.c_external_id,
             tracking_id=row.c_tracking_id,
         )
-        for row in _earliest_due(rows, len(rows))
+        for row in _due_order(rows)
     ]
 
 
