@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError, field_validator
+from pydantic_core import PydanticKnownError, to_json
 
 from oss_bridge.clients.oss_wire import (
     ENTRY_DATA,
@@ -19,12 +20,16 @@ from oss_bridge.clients.oss_wire import (
     SharedParts,
     _as_data,
     answer_payload,
+    canonical_from,
+    folded_already,
     standard_from,
     to_domain,
     to_wire,
 )
 from oss_bridge.domain import ServiceStandard
-from oss_bridge.domain.service_standard import CONTENT_FIELDS
+from oss_bridge.domain.canonical import canonical_content
+from oss_bridge.domain.service_standard import CONTENT_FIELDS, _fold
+from oss_bridge.store._catalogue_sync import canonical_text
 from tests.clients.support import AGENCY
 from tests.factories import make_standard
 from tests.strategies import service_standards
@@ -326,3 +331,134 @@ def test_a_wire_model_with_a_validator_is_not_mirrored_for_bulk_reading() -> Non
 
     with pytest.raises(TypeError, match="validators"):
         _as_data(Checked, {})
+
+
+# --- the canonical reading of plain entries ----------------------------------------------------
+
+# Every character str.split() takes for white space, and characters JSON escapes.
+WHITE_SPACE = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+TRICKY = [*WHITE_SPACE, '"', "\\", "\x00", "\x7f", "é", "\u00e9"]
+# The text fields of a wire entry, as paths; a list's path ends in its index.
+TEXT_PATHS: list[tuple[str | int, ...]] = [
+    ("nama_layanan",),
+    ("instansi",),
+    ("kd_izin",),
+    ("persyaratan", 0),
+    ("prosedur", 0),
+    ("produk", 0),
+    ("biaya", "keterangan"),
+    ("pengaduan", "ketentuan", 0),
+    ("pengaduan", "kontak", "alamat"),
+]
+
+
+@st.composite
+def messy_items(draw: st.DrawFn) -> Any:
+    """Valid entries whose text may hold any white space, quotes, escapes, or be blank."""
+    item: Any = received_data(draw(service_standards()), versi=draw(st.integers(0, 9)))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        *parents, last = draw(st.sampled_from(TEXT_PATHS))
+        target = item
+        for parent in parents:
+            if isinstance(target, dict) and isinstance(parent, str):
+                target = target.setdefault(parent, {} if parent != "ketentuan" else [""])
+            elif isinstance(target, list) and isinstance(parent, int) and target:
+                target = target[parent]
+        pieces = draw(st.lists(st.sampled_from(["kata", " ", *TRICKY]), max_size=5))
+        text = "".join(pieces)
+        if isinstance(target, list):
+            if target:
+                target[0] = text
+        elif isinstance(target, dict) and isinstance(last, str):
+            target[last] = text
+    biaya = item["biaya"]
+    biaya["nominal"] = draw(
+        st.sampled_from([0, 5000, 1500.5, 0.25, 0.001, -0.0, 10**16, 10**15, 12345678.91, 1e20])
+    )
+    return item
+
+
+def _slow_canonical(data: dict[str, Any]) -> str | None:
+    try:
+        standard = standard_from(data, defaults=DEFAULTS)
+    except ValidationError:
+        return None
+    return canonical_text(standard)[1]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(wire_items(), messy_items()))
+def test_the_canonical_reading_of_an_entry_is_the_standard_or_declines(item: Any) -> None:
+    try:
+        (data,) = ENTRY_DATA.validate_python([item])
+    except ValidationError:
+        return
+    held = canonical_from(data, agency=AGENCY)
+    if held is None:
+        return  # the ordinary reading decides
+    slow = _slow_canonical(data)
+    assert held.text == slow
+    assert held.content == canonical_content(held.standard)
+    assert held.standard == standard_from(data, defaults=DEFAULTS)
+
+
+def test_a_plain_entry_is_read_canonically() -> None:
+    standard = make_standard(fee={"amount": Decimal("15000.50")})
+    (data,) = ENTRY_DATA.validate_python([received_data(standard)])
+
+    held = canonical_from(data, agency=AGENCY)
+
+    assert held is not None
+    assert held.text == canonical_text(standard_from(data, defaults=DEFAULTS))[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        ({"nama_layanan": "Layanan  baru"}, "two spaces in a row"),
+        ({"nama_layanan": " Layanan"}, "a leading space"),
+        ({"persyaratan": ["KTP\t"]}, "a tab"),
+        ({"produk": ["NIB\u00a0"]}, "a non-breaking space"),
+        ({"instansi": ""}, "an empty agency falls back, but an empty text is refused"),
+        ({"prosedur": []}, "a required list empty"),
+        ({"id_layanan": "bad code!"}, "a code outside the pattern"),
+        ({"biaya": {"nominal": 0.001}}, "a fee with three decimals"),
+        ({"biaya": {"nominal": 10**17}}, "a fee with too many digits"),
+        ({"biaya": {"nominal": -0.0}}, "a negative zero"),
+        ({"biaya": {"nominal": 0, "keterangan": 'kata \\"dikutip\\"'}}, "an escape"),
+    ],
+)
+def test_the_canonical_reading_declines_what_it_cannot_vouch_for(
+    change: dict[str, Any], why: str
+) -> None:
+    item = {**received_data(make_standard(code="sp-1")), **change}
+    (data,) = ENTRY_DATA.validate_python([item])
+
+    assert canonical_from(data, agency="" if "agency" in why else AGENCY) is None, why
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(["a", "b", " ", *TRICKY]) | st.characters())))
+def test_text_said_to_be_folded_already_is_left_as_it_is_by_folding(texts: list[str]) -> None:
+    try:
+        text = to_json(texts).decode("utf-8")
+    except Exception:  # lone surrogates: nothing to decide
+        return
+    if folded_already(text):
+        for one in texts:
+            assert _fold(one) == one
+
+
+@pytest.mark.parametrize("space", [space for space in WHITE_SPACE if space != " "])
+def test_every_kind_of_white_space_but_the_space_is_noticed(space: str) -> None:
+    assert not folded_already(to_json([f"a{space}b"]).decode("utf-8"))
+
+
+def test_plain_words_are_folded_already() -> None:
+    assert folded_already(to_json(["Surat izin usaha", "é à", "Rp 5.000"]).decode("utf-8"))
+
+
+def test_an_empty_text_is_not_folded_already() -> None:
+    with pytest.raises(PydanticKnownError):
+        _fold("")
+    assert not folded_already(to_json(["a", ""]).decode("utf-8"))

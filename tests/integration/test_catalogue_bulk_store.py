@@ -7,8 +7,8 @@ an audit entry with the content before and after), in a handful of statements pe
 from __future__ import annotations
 
 from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.canonical import canonical_content
 from oss_bridge.store import Store, SyncWrite, content_hash
-from oss_bridge.store.hashing import canonical_content
 from tests.factories import FakeClock, make_standard
 
 CODES = [f"sp-{number}" for number in range(1, 6)]

@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import pytest
 
+from oss_bridge.domain.canonical import canonical_content
 from oss_bridge.errors import ConcurrentChange, InputError, NotFound
 from oss_bridge.store import Store, content_hash
-from oss_bridge.store.hashing import canonical_content
 from tests.factories import FakeClock, make_standard
 
 CODE = make_standard().code

@@ -18,9 +18,16 @@ from pydantic import ValidationError
 
 from oss_bridge.config import CatalogueSettings
 from oss_bridge.domain import ServiceStandard
-from oss_bridge.services.catalogue_merge import REMOTE_FIELDS, fields_hash, remote_view
+from oss_bridge.domain.canonical import CanonicalStandard, canonical_content, canonical_json
+from oss_bridge.services.catalogue_merge import (
+    REMOTE_FIELDS,
+    MergeOutcome,
+    fields_hash,
+    remote_view,
+)
 from oss_bridge.services.catalogue_sync import (
     EntryIssue,
+    Reconciled,
     SyncCounts,
     SyncReport,
     effective_standard,
@@ -29,13 +36,25 @@ from oss_bridge.services.catalogue_sync import (
 )
 from oss_bridge.store import Conflict, StoredStandard, content_hash
 from oss_bridge.store._catalogue_sync import canonical, canonical_text
-from oss_bridge.store.hashing import canonical_content, canonical_json
 from tests.factories import make_standard
 from tests.strategies import edited, ownerships, service_standards
 
 PROPERTY = settings(max_examples=100, deadline=None)
 OWNERSHIP = CatalogueSettings().field_ownership
 NOW = datetime(2025, 1, 6, 1, 0, tzinfo=UTC)
+
+
+def detailed(decided: Reconciled) -> MergeOutcome:
+    """The outcome of a decision made in detail (every decision but a quick creation)."""
+    assert decided.outcome is not None
+    return decided.outcome
+
+
+def written(decided: Reconciled) -> ServiceStandard:
+    """The standard a decision stores, as a model."""
+    assert decided.write is not None
+    held = decided.write.standard
+    return held.standard if isinstance(held, CanonicalStandard) else held
 
 
 def stored(
@@ -132,7 +151,7 @@ def test_text_that_cannot_be_encoded_fails_the_bulk_store_path_as_it_fails_the_s
 
 @PROPERTY
 @given(service_standards().map(remote_view))
-def test_the_quick_path_for_a_new_entry_decides_what_the_merge_decides(
+def test_the_quick_path_for_a_new_entry_writes_what_the_merge_writes(
     remote: ServiceStandard,
 ) -> None:
     quick = reconcile(
@@ -140,11 +159,43 @@ def test_the_quick_path_for_a_new_entry_decides_what_the_merge_decides(
     )
     full = reconcile(None, remote, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP)
 
-    assert (quick.outcome.action, quick.outcome.merged) == (
-        full.outcome.action,
-        full.outcome.merged,
-    )
+    assert quick.outcome is None
     assert quick.write == full.write
+
+
+@PROPERTY
+@given(service_standards().map(remote_view))
+def test_the_quick_path_stores_a_canonical_standard_as_it_is_without_building_it(
+    remote: ServiceStandard,
+) -> None:
+    _, text, _ = canonical_text(remote)
+    held = CanonicalStandard(json.loads(text), text)
+
+    quick = reconcile(
+        None, held, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP, detailed=False
+    )
+    full = reconcile(None, remote, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP)
+
+    assert "standard" not in vars(held)  # the model was never built
+    if full.write is None:
+        assert quick.write is None
+    else:
+        assert quick.write is not None
+        assert quick.write.standard is held
+        assert held.standard == full.write.standard
+
+
+def test_a_canonical_standard_that_holds_local_fields_goes_through_the_merge() -> None:
+    standard = make_standard(sk_number="SK 12/2024")
+    _, text, _ = canonical_text(standard)
+    held = CanonicalStandard(json.loads(text), text)
+
+    decided = reconcile(
+        None, held, remote_versi=1, open_conflicts={}, ownership=OWNERSHIP, detailed=False
+    )
+
+    assert decided.outcome is not None
+    assert detailed(decided).action == "create_local"
 
 
 @st.composite
@@ -165,12 +216,10 @@ def test_an_entry_is_left_dirty_exactly_when_something_is_to_send_or_settle(
     )
 
     assert decided.write is not None
-    oss_holds = decided.write.base or decided.write.standard
-    differs = fields_hash(oss_holds, REMOTE_FIELDS) != fields_hash(
-        decided.write.standard, REMOTE_FIELDS
-    )
-    assert differs == bool(decided.outcome.to_remote or decided.outcome.conflicts)
-    assert decided.write.standard == decided.outcome.merged
+    oss_holds = decided.write.base or written(decided)
+    differs = fields_hash(oss_holds, REMOTE_FIELDS) != fields_hash(written(decided), REMOTE_FIELDS)
+    assert differs == bool(detailed(decided).to_remote or detailed(decided).conflicts)
+    assert written(decided) == detailed(decided).merged
 
 
 @PROPERTY
@@ -185,7 +234,7 @@ def test_what_is_stored_as_oss_holding_is_the_remote_entry(
     )
 
     assert decided.write is not None
-    oss_holds = decided.write.base or decided.write.standard
+    oss_holds = decided.write.base or written(decided)
     assert fields_hash(oss_holds, REMOTE_FIELDS) == fields_hash(remote, REMOTE_FIELDS)
 
 
@@ -233,7 +282,7 @@ def test_a_pulled_entry_keeps_the_regions_own_fields() -> None:
     )
 
     assert decided.write is not None
-    assert (decided.write.standard.sk_number, decided.write.standard.products) == (
+    assert (written(decided).sk_number, written(decided).products) == (
         "SK 1/2024",
         ("NIB",),
     )
@@ -254,7 +303,7 @@ def test_an_open_conflict_keeps_its_field_out_of_the_merge_and_is_refreshed() ->
         ownership=OWNERSHIP,
     )
 
-    outcome = decided.outcome
+    outcome = detailed(decided)
     assert [(c.field, c.base, c.local, c.remote) for c in outcome.conflicts] == [
         ("name", base.name, "Job Portal", "Portal Kerja Baru")
     ]
@@ -278,7 +327,7 @@ def test_an_open_conflict_closes_when_both_sides_hold_the_same_value() -> None:
     )
 
     assert decided.closed == (open_conflict,)
-    assert decided.outcome.conflicts == ()
+    assert detailed(decided).conflicts == ()
 
 
 def test_an_inactive_entry_the_region_never_had_is_not_stored() -> None:

@@ -24,6 +24,7 @@ from oss_bridge.clients import oss_wire as wire
 from oss_bridge.clients._http import Answer, Call, Seam, summarise
 from oss_bridge.clients.retry import RetryPolicy, RetryRuntime, utc_now
 from oss_bridge.config import OssSettings
+from oss_bridge.domain.canonical import CanonicalStandard
 from oss_bridge.domain.service_standard import ServiceStandard
 from oss_bridge.errors import MalformedResponse, RequestRejected, VersionConflict
 
@@ -49,14 +50,48 @@ class ReferenceItem:
     note: str | None = None
 
 
-@dataclass(frozen=True)
 class RemoteEntry:
-    """A service standard as OSS holds it, with OSS's version stamp."""
+    """A service standard as OSS holds it, with OSS's version stamp.
 
-    standard: ServiceStandard
-    versi: int
-    diperbarui: datetime
-    status: Literal["active", "inactive"]
+    An entry read from a page may hold the standard as its canonical content only
+    (``canonical``, see ``oss_wire.canonical_from``); ``standard`` then builds the model on
+    first use, which an initial pull mostly never does.
+    """
+
+    __slots__ = ("_held", "code", "diperbarui", "status", "versi")
+
+    def __init__(
+        self, standard: ServiceStandard | CanonicalStandard, *, versi: int, diperbarui: datetime
+    ) -> None:
+        self._held = standard
+        self.code: str = standard.code
+        self.status: Literal["active", "inactive"] = standard.status
+        self.versi = versi
+        self.diperbarui = diperbarui
+
+    @property
+    def standard(self) -> ServiceStandard:
+        held = self._held
+        return held.standard if isinstance(held, CanonicalStandard) else held
+
+    @property
+    def canonical(self) -> CanonicalStandard | None:
+        """The standard as its canonical content, when it was read that way."""
+        return self._held if isinstance(self._held, CanonicalStandard) else None
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RemoteEntry):
+            return NotImplemented
+        return (self.standard, self.versi, self.diperbarui) == (
+            other.standard,
+            other.versi,
+            other.diperbarui,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking: compared by content
+
+    def __repr__(self) -> str:
+        return f"RemoteEntry(code={self.code!r}, versi={self.versi!r}, status={self.status!r})"
 
 
 @dataclass(frozen=True)
@@ -260,19 +295,20 @@ class OssClient:
         parts = wire.SharedParts()
         own_agency = wire.EntryDefaults(agency=self.agency)
         for item, data in zip(items, read, strict=True):
+            versi, diperbarui = data["versi"], data["diperbarui"]
             mine = local.get(data["id_layanan"])
+            if mine is None:
+                canonical = wire.canonical_from(data, agency=self.agency)
+                if canonical is not None:
+                    yield RemoteEntry(canonical, versi=versi, diperbarui=diperbarui)
+                    continue
             defaults = own_agency if mine is None else wire.EntryDefaults(self.agency, local=mine)
             try:
                 standard = wire.standard_from(data, defaults=defaults, parts=parts)
             except ValidationError:
                 yield self._remote_or_rejected(item, local)
                 continue
-            yield RemoteEntry(
-                standard=standard,
-                versi=data["versi"],
-                diperbarui=data["diperbarui"],
-                status=standard.status,
-            )
+            yield RemoteEntry(standard, versi=versi, diperbarui=diperbarui)
 
     def _remote_or_rejected(
         self, item: object, local: Mapping[str, ServiceStandard]
@@ -293,12 +329,7 @@ class OssClient:
                 raw=json.dumps(item, ensure_ascii=False, sort_keys=True),
                 reason=f"entry {id_layanan!r} is not a valid service standard: {summarise(exc)}",
             )
-        return RemoteEntry(
-            standard=standard,
-            versi=entry.versi,
-            diperbarui=entry.diperbarui,
-            status=standard.status,
-        )
+        return RemoteEntry(standard, versi=entry.versi, diperbarui=entry.diperbarui)
 
     def _remote(
         self, answer: Answer, entry: wire.Entry, local: ServiceStandard | None
@@ -310,12 +341,7 @@ class OssClient:
             raise answer.malformed(
                 f"entry {entry.id_layanan!r} is not a valid service standard: {summarise(exc)}"
             ) from exc
-        return RemoteEntry(
-            standard=standard,
-            versi=entry.versi,
-            diperbarui=entry.diperbarui,
-            status=standard.status,
-        )
+        return RemoteEntry(standard, versi=entry.versi, diperbarui=entry.diperbarui)
 
 
 def _post(method: str, body: object, parse: Callable[[Answer], T], *, idempotent: bool) -> Call[T]:

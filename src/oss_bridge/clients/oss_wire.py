@@ -25,6 +25,7 @@ a complaint-handling fact silently dropped.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -45,7 +46,9 @@ from pydantic import (
 from pydantic_core import PydanticSerializationError, to_json
 from typing_extensions import TypedDict
 
+from oss_bridge.domain.canonical import CanonicalStandard, decimal_text
 from oss_bridge.domain.service_standard import (
+    CODE_PATTERN,
     ComplaintHandling,
     CompletionTime,
     Fee,
@@ -407,6 +410,108 @@ def standard_from(
         for name in LOCAL_ONLY_FIELDS:
             standard[name] = getattr(defaults.local, name)
     return ServiceStandard.model_validate(standard)
+
+
+# Non-ASCII characters that ``str.split`` takes for white space (the ASCII ones are control
+# characters, which JSON text escapes).
+_WIDE_SPACE = re.compile("[\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+_CODE = re.compile(CODE_PATTERN)
+
+
+def canonical_from(data: Mapping[str, Any], *, agency: str) -> CanonicalStandard | None:
+    """The standard ``standard_from`` makes of ``data`` with no local entry, kept as its
+    canonical content, or None when this cannot vouch for it cheaply.
+
+    ``data`` is an entry read as ``EntryData``. Most entries of a page are plain: their text
+    needs no folding and their fee is an ordinary amount. For those, the rules of
+    ``ServiceStandard`` that the wire model does not already hold (the code's pattern, required
+    lists not empty, text already folded and not empty, the fee's digits) are checked here and
+    the canonical content is written directly, which costs a fraction of validating the model
+    and dumping it. None sends the entry the ordinary way (``standard_from``), which gives the
+    same standard or says why it is not one; so None is always safe, and is returned whenever
+    in doubt.
+    """
+    code = data["id_layanan"]
+    if (
+        _CODE.match(code) is None
+        or not data["persyaratan"]
+        or not data["prosedur"]
+        or not data["produk"]
+    ):
+        return None
+    amount = _plain_amount(data["biaya"]["nominal"])
+    if amount is None:
+        return None
+    pengaduan = data["pengaduan"]
+    kontak = pengaduan.get("kontak", {})
+    waktu = data["waktu_penyelesaian"]
+    # Keys in sorted order at every level, as canonical_json writes them.
+    content = {
+        "agency": data.get("instansi") or agency,
+        "code": code,
+        "complaint_handling": {
+            "categories": pengaduan.get("kategori", []),
+            "contact": {
+                "address": kontak.get("alamat"),
+                "phone": kontak.get("telepon"),
+                "website": kontak.get("situs"),
+            },
+            "objects": pengaduan.get("objek", []),
+            "procedure": pengaduan.get("prosedur", []),
+            "rules": pengaduan.get("ketentuan", []),
+            "stages": pengaduan.get("tahapan", []),
+        },
+        "completion_time": {"unit": _UNIT_FROM_WIRE[waktu["satuan"]], "value": waktu["nilai"]},
+        "facilities": [],
+        "fee": {"amount": amount, "currency": "IDR", "note": data["biaya"].get("keterangan")},
+        "internal_supervision": [],
+        "legal_basis": [],
+        "name": data["nama_layanan"],
+        "performance_evaluation": [],
+        "permit_code": data.get("kd_izin"),
+        "procedure": data["prosedur"],
+        "products": data["produk"],
+        "requirements": data["persyaratan"],
+        "security_guarantee": None,
+        "service_guarantee": None,
+        "sk_number": None,
+        "staff_competence": [],
+        "staff_count": None,
+        "status": _STATUS_FROM_WIRE[data["status"]],
+    }
+    try:
+        text = to_json(content).decode("utf-8")
+    except PydanticSerializationError:  # e.g. a lone surrogate
+        return None
+    if not folded_already(text):
+        return None
+    return CanonicalStandard(content, text)
+
+
+def _plain_amount(amount: Decimal) -> str | None:
+    """The canonical text of the wire's ``nominal`` (a ``Nominal``, so already exact) when
+    ``Fee`` surely accepts it (at most 16 digits, 2 decimals, not negative, not a negative
+    zero), else None."""
+    parts = amount.as_tuple()
+    exponent = parts.exponent
+    if parts.sign or not isinstance(exponent, int) or not -2 <= exponent <= 0:
+        return None
+    if len(parts.digits) > 16:
+        return None
+    return decimal_text(amount)
+
+
+def folded_already(text: str) -> bool:
+    """Whether every string in ``text``, compact JSON as ``to_json`` writes it, is left as it is
+    by the folding of ``Text`` (white space runs to one space, none at the ends) and is not
+    empty. False when unsure: a string with an escape, for one.
+
+    In compact JSON a quote next to a space, two spaces, or two quotes in a row occur only
+    inside strings, at their ends, or as an empty string; other ASCII white space is escaped.
+    """
+    if "\\" in text or "  " in text or '" ' in text or ' "' in text or '""' in text:
+        return False
+    return text.isascii() or _WIDE_SPACE.search(text) is None
 
 
 class SharedParts:

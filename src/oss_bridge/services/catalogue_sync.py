@@ -66,6 +66,7 @@ from oss_bridge.clients import (
 )
 from oss_bridge.config import Settings
 from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.canonical import CanonicalStandard
 from oss_bridge.domain.service_standard import CONTENT_FIELDS
 from oss_bridge.errors import (
     ConcurrentChange,
@@ -309,10 +310,12 @@ class Reconciled:
     """A pulled (or 409-returned) entry merged with the region's copy, and what to store.
 
     ``write`` is None when nothing is to be stored (an inactive entry the region never had);
-    ``closed`` lists open conflicts whose two sides now hold the same value.
+    ``closed`` lists open conflicts whose two sides now hold the same value. ``outcome`` is None
+    only for an entry new to the region decided without detail (``reconcile``): it is created
+    as OSS holds it, with nothing to audit but the creation.
     """
 
-    outcome: MergeOutcome
+    outcome: MergeOutcome | None
     write: SyncWrite | None
     closed: tuple[Conflict, ...] = ()
 
@@ -321,15 +324,23 @@ _LOCAL_ONLY_DEFAULTS: dict[str, Any] = {
     name: ServiceStandard.model_fields[name].get_default(call_default_factory=True)
     for name in LOCAL_ONLY_FIELDS
 }
+# The same defaults as the canonical content holds them.
+_LOCAL_ONLY_CANONICAL: dict[str, Any] = {
+    name: list(value) if isinstance(value, tuple) else value
+    for name, value in _LOCAL_ONLY_DEFAULTS.items()
+}
 
 
-def _holds_only_remote_fields(standard: ServiceStandard) -> bool:
+def _holds_only_remote_fields(standard: ServiceStandard | CanonicalStandard) -> bool:
+    if isinstance(standard, CanonicalStandard):
+        content = standard.content
+        return all(content[name] == value for name, value in _LOCAL_ONLY_CANONICAL.items())
     return all(getattr(standard, name) == value for name, value in _LOCAL_ONLY_DEFAULTS.items())
 
 
 def reconcile(
     current: StoredStandard | None,
-    remote: ServiceStandard,
+    remote: ServiceStandard | CanonicalStandard,
     *,
     remote_versi: int,
     open_conflicts: Mapping[str, Conflict],
@@ -342,16 +353,18 @@ def reconcile(
     of the merge: it keeps the local value and its conflict is refreshed with the remote one,
     unless both sides now hold the same value, which closes it.
 
-    Without ``detailed``, an entry new to the region comes back without its list of fields
-    created (``to_local``), which only a dry run shows; what is stored is the same.
+    Without ``detailed``, an entry new to the region comes back without an outcome (the fields
+    created, which only a dry run shows), and a ``CanonicalStandard`` is stored as it is, never
+    built as a model; what is stored is the same.
     """
     if current is None and not detailed and _holds_only_remote_fields(remote):
         # merge()'s create_local without its per-field bookkeeping, which costs a large share
         # of an initial pull.
         if remote.status == "inactive":
-            return Reconciled(MergeOutcome(remote.code, "none", remote), None)
-        outcome = MergeOutcome(remote.code, "create_local", remote)
-        return Reconciled(outcome, SyncWrite(remote, remote_versi, None))
+            return Reconciled(None, None)
+        return Reconciled(None, SyncWrite(remote, remote_versi, None))
+    if isinstance(remote, CanonicalStandard):
+        remote = remote.standard
     if current is None:
         outcome = merge(None, None, remote, ownership=ownership)
         if outcome.action == "none":
@@ -645,7 +658,7 @@ class CatalogueSync:
         await tx.save_synced(writes, actor=self._actor)
         for entry, decided in decisions:
             outcome = decided.outcome
-            if outcome.overrides or outcome.conflicts or decided.closed:
+            if outcome is not None and (outcome.overrides or outcome.conflicts or decided.closed):
                 await self._record(tx, run, decided, remote_versi=entry.versi)
 
     async def _preview_page(self, run: _Run, page: StandardsPage) -> None:
@@ -653,8 +666,9 @@ class CatalogueSync:
             run.counts.quarantined += 1
             run.quarantined.append(EntryIssue(rejected.id_layanan, rejected.reason))
         for entry, decided in await self._decide_page(self._store, run, page):
-            code = entry.standard.code
+            code = entry.code
             outcome = decided.outcome
+            assert outcome is not None, "a dry run decides every entry in detail"
             run.previewed[code] = entry.versi
             if outcome.changed:
                 run.diff.append(outcome)
@@ -669,9 +683,9 @@ class CatalogueSync:
         """Each entry of ``page`` that the region does not hold yet, merged; counted."""
         newest: dict[str, RemoteEntry] = {}
         for entry in page.entries:
-            seen = newest.get(entry.standard.code)
+            seen = newest.get(entry.code)
             if seen is None or entry.versi > seen.versi:
-                newest[entry.standard.code] = entry
+                newest[entry.code] = entry
         marks = await reader.sync_marks(newest.keys())
         fresh = []
         for code, entry in newest.items():
@@ -681,17 +695,15 @@ class CatalogueSync:
             if held is None or entry.versi > held:
                 fresh.append(entry)
         run.counts.unchanged += len(page.entries) - len(fresh)
-        current = await reader.get_standards(
-            [entry.standard.code for entry in fresh if entry.standard.code in marks]
-        )
+        current = await reader.get_standards([entry.code for entry in fresh if entry.code in marks])
         decisions = []
         for entry in fresh:
-            stored = current.get(entry.standard.code)
+            stored = current.get(entry.code)
             decided = reconcile(
                 stored,
-                entry.standard,
+                entry.canonical or entry.standard,
                 remote_versi=entry.versi,
-                open_conflicts=run.conflicts.get(entry.standard.code, {}),
+                open_conflicts=run.conflicts.get(entry.code, {}),
                 ownership=self._ownership,
                 detailed=run.dry_run,
             )
@@ -707,9 +719,9 @@ class CatalogueSync:
             counts.unchanged += 1
         elif stored is None:
             counts.created += 1
-        elif write.standard.status == "inactive" and not stored.deleted:
+        elif write.status == "inactive" and not stored.deleted:
             counts.deleted += 1
-        elif decided.outcome.to_local:
+        elif decided.outcome is not None and decided.outcome.to_local:
             counts.updated += 1
         else:
             counts.unchanged += 1
@@ -719,6 +731,8 @@ class CatalogueSync:
     ) -> None:
         """Audit the overrides of a stored decision, keep its conflicts and close settled ones."""
         outcome = decided.outcome
+        if outcome is None:
+            return
         code = outcome.code
         for change in outcome.overrides:
             await tx.audit(

@@ -11,6 +11,7 @@ Nothing above this package imports SQLAlchemy or a database driver. Typical use:
     await store.close()
 """
 
+from oss_bridge.domain.canonical import canonical_content, content_hash
 from oss_bridge.store._catalogue_sync import SyncMark, SyncWrite
 from oss_bridge.store._complaints import (
     ComplaintEvent,
@@ -22,7 +23,6 @@ from oss_bridge.store._complaints import (
 from oss_bridge.store._engine import create_engine
 from oss_bridge.store._pulls import NewEvent
 from oss_bridge.store._store import Store, Transaction
-from oss_bridge.store.hashing import canonical_content, content_hash
 from oss_bridge.store.migrate import (
     SchemaState,
     UpgradeResult,

@@ -22,10 +22,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.canonical import canonical_content, hash_content
 from oss_bridge.errors import ConcurrentChange, InputError, NotFound, StoreError
 from oss_bridge.store._audit import insert_audit
 from oss_bridge.store._base import Queries, as_json, require_aware
-from oss_bridge.store.hashing import canonical_content, hash_content
 from oss_bridge.store.records import (
     Change,
     Conflict,

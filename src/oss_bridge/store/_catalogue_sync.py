@@ -29,11 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.canonical import (
+    CanonicalStandard,
+    canonical_content,
+    canonical_json,
+    decimal_text,
+    hash_text,
+)
 from oss_bridge.errors import ConcurrentChange
 from oss_bridge.store._base import Queries
 from oss_bridge.store._catalogue import ENTITY, _check_origin, _stored
 from oss_bridge.store._types import UTCDateTime, json_type
-from oss_bridge.store.hashing import _decimal_text, canonical_content, canonical_json, hash_text
 from oss_bridge.store.records import Change, Origin, StoredStandard
 from oss_bridge.store.schema import audit_log, service_standard_versions, service_standards
 
@@ -63,10 +69,11 @@ class SyncWrite:
     region's local-only fields), i.e. the new base of the three-way comparison; ``None`` means
     OSS holds exactly ``standard``. The entry is dirty (to be pushed) when the two differ.
     ``expected_local_version`` is the local version the decision was made on, ``None`` when the
-    entry did not exist; if the entry moved on meanwhile the write is refused.
+    entry did not exist; if the entry moved on meanwhile the write is refused. A
+    ``CanonicalStandard`` is stored as the content and text it holds.
     """
 
-    standard: ServiceStandard
+    standard: ServiceStandard | CanonicalStandard
     remote_versi: int | None
     expected_local_version: int | None
     base: ServiceStandard | None = None
@@ -74,6 +81,10 @@ class SyncWrite:
     @property
     def code(self) -> str:
         return self.standard.code
+
+    @property
+    def status(self) -> str:
+        return self.standard.status
 
 
 Path = tuple[str, ...]
@@ -124,7 +135,7 @@ def canonical(standard: ServiceStandard) -> dict[str, Any]:
             target = target[key]
         amount = getattr(value, path[-1])
         if amount is not None:
-            target[path[-1]] = _decimal_text(amount)
+            target[path[-1]] = decimal_text(amount)
     return data
 
 
@@ -206,7 +217,7 @@ def _written(model: BaseModel, shape: Shape) -> dict[str, Any]:
         if inner is None:
             content[name] = value
         elif isinstance(inner, str):  # _DECIMAL
-            content[name] = None if value is None else _decimal_text(value)
+            content[name] = None if value is None else decimal_text(value)
         else:
             content[name] = _written(value, inner)
     return content
@@ -456,7 +467,12 @@ class _Plan:
                 f"{write.expected_local_version!r} as read; it changed meanwhile, so run the "
                 "sync again"
             )
-        content, text, digest = canonical_text(write.standard)
+        held = write.standard
+        content: Any
+        if isinstance(held, CanonicalStandard):
+            content, text, digest = held.content, held.text, held.digest
+        else:
+            content, text, digest = canonical_text(held)
         # A base equal to the content is stored as NULL (see ``_catalogue``'s docstring).
         base_text: str | None = None
         base_digest = digest
@@ -464,7 +480,7 @@ class _Plan:
             _, other_text, base_digest = canonical_text(write.base)
             if base_digest != digest:
                 base_text = other_text
-        deleting = write.standard.status == "inactive"
+        deleting = write.status == "inactive"
         was_deleted = row is not None and row.deleted_at is not None
         deleted_at = None
         if deleting:
