@@ -42,6 +42,7 @@ from bench._mock import mock_server
 from bench._table import LEGEND, AllFigures, render, rows
 from bench.bench_instances import FORWARDER_CONCURRENCY
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-postgres", dest="postgres", action="store_false", help="leave PostgreSQL out"
     )
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     sizes = QUICK if args.quick else FULL
     started = time.monotonic()
     with stdout_to_stderr():

@@ -42,6 +42,7 @@ from bench._mock import mock_server
 from oss_bridge.clients import OssClient, build_http_client
 from oss_bridge.config import DatabaseSettings, OssSettings, Settings
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.services.catalogue_sync import CatalogueSync
 from oss_bridge.store import Store, upgrade
 
@@ -280,6 +281,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--child-sync", metavar="BASE", help=argparse.SUPPRESS)
     parser.add_argument("--database", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     configure_logging(level="WARNING", fmt="console", stream=sys.stderr)
     if args.child_sync:
         asyncio.run(child_sync(args.child_sync, args.database, args.page_limit))

@@ -31,6 +31,7 @@ from oss_bridge.clients import LaporClient, build_http_client
 from oss_bridge.clients.lapor_wire import complaint_to_wire
 from oss_bridge.config import LaporSettings
 from oss_bridge.domain import Complaint, ComplaintCategory, ComplaintObject, Reporter
+from oss_bridge.process import freeze_startup_heap
 
 GOAL = 0.85
 CATEGORY_ID = "105"
@@ -250,6 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--slice", type=int, default=500, help="creates per alternating slice (default 500)"
     )
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     if args.n < 1 or args.concurrency < 1 or args.slice < 1:
         parser.error(
             f"--n, --concurrency and --slice must be at least 1; got {args.n!r}, "

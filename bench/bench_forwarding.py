@@ -59,6 +59,7 @@ from oss_bridge.config import (
 )
 from oss_bridge.domain import ComplaintCategory, ComplaintDraft, ComplaintObject
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.services.forwarder import ComplaintForwarder
 from oss_bridge.services.intake import ComplaintIntake
 from oss_bridge.store import Store, upgrade
@@ -318,4 +319,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 if __name__ == "__main__":
-    raise SystemExit(asyncio.run(main(parse())))
+    arguments = parse()
+    freeze_startup_heap()  # as the command line does
+    raise SystemExit(asyncio.run(main(arguments)))

@@ -48,6 +48,7 @@ from bench.bench_forwarding import (
 from oss_bridge.clients import build_http_client
 from oss_bridge.config import ForwarderSettings
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.services.forwarder import ComplaintForwarder
 from oss_bridge.services.intake import ComplaintIntake
 from oss_bridge.store import Store
@@ -257,6 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     configure_logging(level="ERROR", fmt="console", stream=sys.stderr)
     if args.child:
         database_url, base, concurrency, count = args.child

@@ -41,6 +41,7 @@ from bench._mock import mock_server
 from bench.bench_clients import baseline_pass, complaints
 from oss_bridge.clients import build_http_client
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.services.forwarder import ComplaintForwarder
 from oss_bridge.services.intake import ComplaintIntake
 
@@ -157,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "--child", nargs=4, metavar=("SIDE", "N", "BASE", "URL"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     configure_logging(level="ERROR", fmt="console", stream=sys.stderr)
     if args.child:
         side, count, base, url = args.child

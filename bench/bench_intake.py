@@ -34,6 +34,7 @@ from bench._mock import free_port, mock_server, stop
 from bench.bench_mock import baseline_command, server
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.store import Store
 
 BODY = {
@@ -169,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=1000, help="complaints posted")
     parser.add_argument("--rate", type=float, default=50.0, help="complaints per second")
     args = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     if args.n < 1 or not args.rate > 0:
         parser.error(f"--n must be at least 1 and --rate positive; got {args.n!r}, {args.rate!r}")
     configure_logging(level="ERROR", fmt="console", stream=sys.stderr)

@@ -38,6 +38,7 @@ from oss_bridge.clients import build_http_client
 from oss_bridge.config import DatabaseSettings, LaporSettings, Settings, StatusPullSettings
 from oss_bridge.domain import Complaint
 from oss_bridge.log import configure_logging
+from oss_bridge.process import freeze_startup_heap
 from oss_bridge.services.status_pull import StatusPuller
 from oss_bridge.store import Store, create_engine, upgrade
 from oss_bridge.store.schema import complaints as complaints_table
@@ -193,6 +194,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=10_000, help="open complaints")
     parser.add_argument("--rounds", type=int, default=4, help="alternating slices")
     args: Any = parser.parse_args(argv)
+    freeze_startup_heap()  # as the command line does
     if args.n < 1 or args.rounds < 1 or args.n < args.rounds:
         parser.error(
             f"--n and --rounds must be at least 1, n >= rounds; got {args.n!r}, {args.rounds!r}"

@@ -18,6 +18,7 @@ from oss_bridge.cli import (
 )
 from oss_bridge.cli._common import EXIT_CANNOT_RUN
 from oss_bridge.errors import BridgeError
+from oss_bridge.process import freeze_startup_heap
 
 app = typer.Typer(
     name="oss-bridge",
@@ -59,6 +60,7 @@ def _root(
 def main() -> None:
     """Console entry point: every BridgeError becomes a one-line reason and exit code 2."""
     # Usage errors are click's: message plus exit 2. Our own errors get one line and exit 2.
+    freeze_startup_heap()
     try:
         app()
     except BridgeError as exc:
