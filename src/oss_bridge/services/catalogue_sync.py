@@ -46,6 +46,7 @@ import asyncio
 import contextlib
 import getpass
 import json
+import operator
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, fields
@@ -320,22 +321,23 @@ class Reconciled:
     closed: tuple[Conflict, ...] = ()
 
 
-_LOCAL_ONLY_DEFAULTS: dict[str, Any] = {
-    name: ServiceStandard.model_fields[name].get_default(call_default_factory=True)
+# The region's own fields, read in one call, and what they hold when the region set none: as a
+# model holds them, and as the canonical content does (lists for tuples).
+_LOCAL_ONLY_ATTRIBUTES = operator.attrgetter(*LOCAL_ONLY_FIELDS)
+_LOCAL_ONLY_ITEMS = operator.itemgetter(*LOCAL_ONLY_FIELDS)
+_LOCAL_ONLY_DEFAULTS: tuple[Any, ...] = tuple(
+    ServiceStandard.model_fields[name].get_default(call_default_factory=True)
     for name in LOCAL_ONLY_FIELDS
-}
-# The same defaults as the canonical content holds them.
-_LOCAL_ONLY_CANONICAL: dict[str, Any] = {
-    name: list(value) if isinstance(value, tuple) else value
-    for name, value in _LOCAL_ONLY_DEFAULTS.items()
-}
+)
+_LOCAL_ONLY_CANONICAL: tuple[Any, ...] = tuple(
+    list(value) if isinstance(value, tuple) else value for value in _LOCAL_ONLY_DEFAULTS
+)
 
 
 def _holds_only_remote_fields(standard: ServiceStandard | CanonicalStandard) -> bool:
     if isinstance(standard, CanonicalStandard):
-        content = standard.content
-        return all(content[name] == value for name, value in _LOCAL_ONLY_CANONICAL.items())
-    return all(getattr(standard, name) == value for name, value in _LOCAL_ONLY_DEFAULTS.items())
+        return bool(_LOCAL_ONLY_ITEMS(standard.content) == _LOCAL_ONLY_CANONICAL)
+    return bool(_LOCAL_ONLY_ATTRIBUTES(standard) == _LOCAL_ONLY_DEFAULTS)
 
 
 def reconcile(
