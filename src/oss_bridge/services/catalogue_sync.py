@@ -418,7 +418,7 @@ def to_send(stored: StoredStandard, *, ownership: Mapping[str, str]) -> MergeOut
 
 async def _fetching_ahead(
     pages: AsyncGenerator[StandardsPage, None],
-) -> AsyncIterator[StandardsPage]:
+) -> AsyncGenerator[StandardsPage, None]:
     """``pages``, with the next page on its way while the caller applies the current one.
 
     Nothing is lost by fetching early: a page only counts once it is applied with its cursor.
