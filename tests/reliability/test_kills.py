@@ -56,14 +56,31 @@ FAULTS: dict[str, Any] = {
 
 
 async def killed_while_running(
-    launcher: Launcher, env: dict[str, str], directory: Path, url: str, moment: float
+    launcher: Launcher,
+    env: dict[str, str],
+    directory: Path,
+    url: str,
+    database_url: str,
+    moment: float,
 ) -> BaseProcess:
-    """Start a daemon, let it run ``moment`` seconds once it answers, then SIGKILL it."""
+    """Start a daemon, let it run ``moment`` seconds once it forwards, then SIGKILL it.
+
+    It forwards from its first lease on (or, once everything is sent, from answering): counting
+    the moment from there, not from its start, keeps the kills inside forwarding on a machine
+    busy enough to slow the start down.
+    """
     daemon = launcher.start(env, directory)
+    assert daemon.pid is not None
+    pid = daemon.pid
+
+    async def forwarding() -> bool:
+        return bool(await leased_by(database_url, pid)) or await all_sent(database_url)
+
     try:
         await eventually(
             lambda: answering(url), within=30, what="the daemon answering", alive=alive(daemon)
         )
+        await eventually(forwarding, within=30, what="the daemon taking rows", alive=alive(daemon))
         # The daemon runs on until the random moment comes; it must not end before.
         await asyncio.to_thread(daemon.join, moment)
         alive(daemon)()
@@ -94,7 +111,7 @@ async def test_a_daemon_killed_twenty_times_while_forwarding_loses_and_doubles_n
     try:
         for _ in range(KILLS):
             daemon = await killed_while_running(
-                launcher, env, tmp_path, url, chance.uniform(0.05, 0.8)
+                launcher, env, tmp_path, url, database_url, chance.uniform(0.05, 0.8)
             )
             assert daemon.pid is not None
             caught_forwarding += bool(await leased_by(database_url, daemon.pid))
