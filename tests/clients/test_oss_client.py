@@ -14,6 +14,7 @@ from oss_bridge.clients import OssClient, RemoteEntry, StandardsPage
 from oss_bridge.clients.oss_wire import Entry, EntryDefaults, to_domain
 from oss_bridge.config import OssSettings
 from oss_bridge.domain import ServiceStandard
+from oss_bridge.domain.canonical import CanonicalStandard
 from oss_bridge.errors import (
     AuthenticationFailed,
     MalformedResponse,
@@ -23,6 +24,7 @@ from oss_bridge.errors import (
     ServerError,
     VersionConflict,
 )
+from oss_bridge.store._catalogue_sync import canonical_text
 from tests.clients.support import AGENCY, OSS_BASE, FakeTime
 
 RBA = "/v1/kl/rba"
@@ -362,6 +364,34 @@ async def test_a_page_is_mapped_to_remote_entries_with_oss_version_stamps(
     assert entry.standard.agency == AGENCY
     assert entry.standard.completion_time.unit == "working_day"
     assert entry.standard.complaint_handling.rules == ("cepat dan tepat",)
+
+
+async def test_a_plain_entry_of_a_tolerant_page_is_read_as_canonical_content(
+    oss: OssClient, oss_api: respx.MockRouter
+) -> None:
+    _pages(_inquery(oss_api), ([wire_entry(1)], None))
+
+    (page,) = await collect(oss.standards_since(None, tolerant=True))
+
+    (entry,) = page.entries
+    assert entry.canonical is not None
+    assert entry.code == "SP-1405-000001"
+    assert entry.standard == to_domain(
+        Entry.model_validate(wire_entry(1)), defaults=EntryDefaults(agency=AGENCY)
+    )
+
+
+def test_an_entry_held_as_canonical_content_equals_the_same_entry_held_as_a_model() -> None:
+    standard = to_domain(Entry.model_validate(wire_entry(1)), defaults=EntryDefaults(AGENCY))
+    _, text, _ = canonical_text(standard)
+    stamp = datetime(2025, 1, 6, 2, 15, tzinfo=UTC)
+
+    as_content = RemoteEntry(CanonicalStandard(json.loads(text), text), versi=3, diperbarui=stamp)
+    as_model = RemoteEntry(standard, versi=3, diperbarui=stamp)
+
+    assert as_content == as_model
+    assert hash(as_content) == hash(as_model)
+    assert as_content != RemoteEntry(standard, versi=4, diperbarui=stamp)
 
 
 async def test_local_only_fields_come_from_the_local_entry_when_given(

@@ -88,7 +88,8 @@ class RemoteEntry:
             other.diperbarui,
         )
 
-    __hash__ = None  # type: ignore[assignment]  # mutable-looking: compared by content
+    def __hash__(self) -> int:
+        return hash((self.code, self.versi, self.diperbarui))
 
     def __repr__(self) -> str:
         return f"RemoteEntry(code={self.code!r}, versi={self.versi!r}, status={self.status!r})"
