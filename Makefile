@@ -24,8 +24,10 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy src mocks tests
 
+# Tests run in as many processes as there are cores, at most four: the end-to-end and reliability
+# tests spend most of their time waiting on processes of their own.
 unit: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses=4
 
 demo: $(STAMP)
 	$(BIN)/oss-bridge demo
