@@ -422,6 +422,7 @@ def test_a_plain_entry_is_read_canonically() -> None:
         ({"instansi": ""}, "an empty agency falls back, but an empty text is refused"),
         ({"prosedur": []}, "a required list empty"),
         ({"id_layanan": "bad code!"}, "a code outside the pattern"),
+        ({"id_layanan": "sp-1\n"}, "a code with a trailing line break"),
         ({"biaya": {"nominal": 0.001}}, "a fee with three decimals"),
         ({"biaya": {"nominal": 10**17}}, "a fee with too many digits"),
         ({"biaya": {"nominal": -0.0}}, "a negative zero"),

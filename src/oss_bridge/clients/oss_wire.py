@@ -433,7 +433,7 @@ def canonical_from(data: Mapping[str, Any], *, agency: str) -> CanonicalStandard
     """
     code = data["id_layanan"]
     if (
-        _CODE.match(code) is None
+        _CODE.fullmatch(code) is None
         or not data["persyaratan"]
         or not data["prosedur"]
         or not data["produk"]
