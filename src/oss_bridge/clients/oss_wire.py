@@ -371,45 +371,65 @@ def standard_from(
     fields within the part that failed, where without ``parts`` it names them from the
     standard's top.
     """
-    pengaduan = data["pengaduan"]
-    kontak = pengaduan.get("kontak", {})
-    waktu = data["waktu_penyelesaian"]
-    biaya = data["biaya"]
-    handling: Any = {
-        "rules": pengaduan.get("ketentuan", ()),
-        "stages": pengaduan.get("tahapan", ()),
-        "categories": pengaduan.get("kategori", ()),
-        "objects": pengaduan.get("objek", ()),
-        "procedure": pengaduan.get("prosedur", ()),
-        "contact": {
-            "address": kontak.get("alamat"),
-            "phone": kontak.get("telepon"),
-            "website": kontak.get("situs"),
-        },
-    }
-    fee: Any = {"amount": biaya["nominal"], "note": biaya.get("keterangan")}
-    completion: Any = {"value": waktu["nilai"], "unit": _UNIT_FROM_WIRE[waktu["satuan"]]}
+    standard = _domain_fields(data, agency=defaults.agency, amount=data["biaya"]["nominal"])
     if parts is not None:
-        handling, fee, completion = parts.shared(handling, fee, completion)
-    # One validation of the whole standard, nested parts as plain data: building each part as
-    # a model first would validate it twice.
-    standard: dict[str, Any] = {
-        "code": data["id_layanan"],
-        "name": data["nama_layanan"],
-        "agency": data.get("instansi") or defaults.agency,
-        "permit_code": data.get("kd_izin"),
-        "requirements": data["persyaratan"],
-        "procedure": data["prosedur"],
-        "completion_time": completion,
-        "fee": fee,
-        "products": data["produk"],
-        "complaint_handling": handling,
-        "status": _STATUS_FROM_WIRE[data["status"]],
-    }
+        handling, fee, completion = parts.shared(
+            standard["complaint_handling"], standard["fee"], standard["completion_time"]
+        )
+        standard.update(complaint_handling=handling, fee=fee, completion_time=completion)
     if defaults.local is not None:
         for name in LOCAL_ONLY_FIELDS:
             standard[name] = getattr(defaults.local, name)
+    # One validation of the whole standard, nested parts as plain data: building each part as
+    # a model first would validate it twice.
     return ServiceStandard.model_validate(standard)
+
+
+def _domain_fields(data: Mapping[str, Any], *, agency: str, amount: object) -> dict[str, Any]:
+    """The service standard an entry read as ``EntryData`` describes, as plain data under the
+    domain's names, not yet validated: the one place where the wire's names meet the domain's.
+
+    ``agency`` stands in for a missing ``instansi``; ``amount`` is the fee's amount as the caller
+    wants it (a decimal to validate, or its canonical text). The fields OSS does not hold are at
+    their empty values. Keys are in sorted order at every level, as ``canonical_json`` writes
+    them, so that the canonical content is this data with its amount as text.
+    """
+    pengaduan = data["pengaduan"]
+    kontak = pengaduan.get("kontak", {})
+    waktu = data["waktu_penyelesaian"]
+    return {
+        "agency": data.get("instansi") or agency,
+        "code": data["id_layanan"],
+        "complaint_handling": {
+            "categories": pengaduan.get("kategori", []),
+            "contact": {
+                "address": kontak.get("alamat"),
+                "phone": kontak.get("telepon"),
+                "website": kontak.get("situs"),
+            },
+            "objects": pengaduan.get("objek", []),
+            "procedure": pengaduan.get("prosedur", []),
+            "rules": pengaduan.get("ketentuan", []),
+            "stages": pengaduan.get("tahapan", []),
+        },
+        "completion_time": {"unit": _UNIT_FROM_WIRE[waktu["satuan"]], "value": waktu["nilai"]},
+        "facilities": [],
+        "fee": {"amount": amount, "currency": "IDR", "note": data["biaya"].get("keterangan")},
+        "internal_supervision": [],
+        "legal_basis": [],
+        "name": data["nama_layanan"],
+        "performance_evaluation": [],
+        "permit_code": data.get("kd_izin"),
+        "procedure": data["prosedur"],
+        "products": data["produk"],
+        "requirements": data["persyaratan"],
+        "security_guarantee": None,
+        "service_guarantee": None,
+        "sk_number": None,
+        "staff_competence": [],
+        "staff_count": None,
+        "status": _STATUS_FROM_WIRE[data["status"]],
+    }
 
 
 # Non-ASCII characters that ``str.split`` takes for white space (the ASCII ones are control
@@ -442,43 +462,7 @@ def canonical_from(data: Mapping[str, Any], *, agency: str) -> CanonicalStandard
     amount = _plain_amount(data["biaya"]["nominal"])
     if amount is None:
         return None
-    pengaduan = data["pengaduan"]
-    kontak = pengaduan.get("kontak", {})
-    waktu = data["waktu_penyelesaian"]
-    # Keys in sorted order at every level, as canonical_json writes them.
-    content = {
-        "agency": data.get("instansi") or agency,
-        "code": code,
-        "complaint_handling": {
-            "categories": pengaduan.get("kategori", []),
-            "contact": {
-                "address": kontak.get("alamat"),
-                "phone": kontak.get("telepon"),
-                "website": kontak.get("situs"),
-            },
-            "objects": pengaduan.get("objek", []),
-            "procedure": pengaduan.get("prosedur", []),
-            "rules": pengaduan.get("ketentuan", []),
-            "stages": pengaduan.get("tahapan", []),
-        },
-        "completion_time": {"unit": _UNIT_FROM_WIRE[waktu["satuan"]], "value": waktu["nilai"]},
-        "facilities": [],
-        "fee": {"amount": amount, "currency": "IDR", "note": data["biaya"].get("keterangan")},
-        "internal_supervision": [],
-        "legal_basis": [],
-        "name": data["nama_layanan"],
-        "performance_evaluation": [],
-        "permit_code": data.get("kd_izin"),
-        "procedure": data["prosedur"],
-        "products": data["produk"],
-        "requirements": data["persyaratan"],
-        "security_guarantee": None,
-        "service_guarantee": None,
-        "sk_number": None,
-        "staff_competence": [],
-        "staff_count": None,
-        "status": _STATUS_FROM_WIRE[data["status"]],
-    }
+    content = _domain_fields(data, agency=agency, amount=amount)
     try:
         text = to_json(content).decode("utf-8")
     except PydanticSerializationError:  # e.g. a lone surrogate
