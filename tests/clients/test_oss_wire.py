@@ -360,17 +360,11 @@ def messy_items(draw: st.DrawFn) -> Any:
         *parents, last = draw(st.sampled_from(TEXT_PATHS))
         target = item
         for parent in parents:
-            if isinstance(target, dict) and isinstance(parent, str):
-                target = target.setdefault(parent, {} if parent != "ketentuan" else [""])
-            elif isinstance(target, list) and isinstance(parent, int) and target:
-                target = target[parent]
+            target = target[parent]
         pieces = draw(st.lists(st.sampled_from(["kata", " ", *TRICKY]), max_size=5))
-        text = "".join(pieces)
-        if isinstance(target, list):
-            if target:
-                target[0] = text
-        elif isinstance(target, dict) and isinstance(last, str):
-            target[last] = text
+        if isinstance(target, list) and not target:
+            target.append("")  # an empty list of texts gets one to spoil
+        target[last] = "".join(pieces)
     biaya = item["biaya"]
     biaya["nominal"] = draw(
         st.sampled_from([0, 5000, 1500.5, 0.25, 0.001, -0.0, 10**16, 10**15, 12345678.91, 1e20])
