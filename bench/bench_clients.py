@@ -28,6 +28,7 @@ import httpx
 
 from bench._mock import mock_server
 from oss_bridge.clients import LaporClient, build_http_client
+from oss_bridge.clients._pool import PooledTransport
 from oss_bridge.clients.lapor_wire import complaint_to_wire
 from oss_bridge.config import LaporSettings
 from oss_bridge.domain import Complaint, ComplaintCategory, ComplaintObject, Reporter
@@ -116,8 +117,13 @@ async def client_pass(base: str, items: Sequence[Complaint], concurrency: int) -
     return Result("LaporClient", concurrency, len(items), seconds, failures)
 
 
-async def baseline_pass(base: str, items: Sequence[Complaint], concurrency: int) -> Result:
-    """Hand-built POSTs: the body and headers the client sends, and a check of the answer."""
+async def baseline_pass(
+    base: str, items: Sequence[Complaint], concurrency: int, *, pooled: bool = False
+) -> Result:
+    """Hand-built POSTs: the body and headers the client sends, and a check of the answer.
+
+    On httpx as it comes; ``pooled`` puts them on the bridge's own connection pool
+    (``PooledTransport``), to tell the pool's share of a comparison from the rest."""
     await reset(base)
     settings = settings_for(base, concurrency)
     bodies = [
@@ -131,7 +137,10 @@ async def baseline_pass(base: str, items: Sequence[Complaint], concurrency: int)
         "token": settings.token.get_secret_value(),
     }
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=settings.base_url, limits=limits) as http:
+    transport = PooledTransport(limits) if pooled else None
+    async with httpx.AsyncClient(
+        base_url=settings.base_url, limits=limits, transport=transport
+    ) as http:
 
         async def send(index: int) -> bool:
             headers = {
@@ -143,7 +152,8 @@ async def baseline_pass(base: str, items: Sequence[Complaint], concurrency: int)
             return answer.status_code == 201 and bool(answer.json()["results"]["complaint_id"])
 
         seconds, failures = await run_workers(len(items), concurrency, send)
-    return Result("hand-built httpx", concurrency, len(items), seconds, failures)
+    label = "hand-built, pooled" if pooled else "hand-built httpx"
+    return Result(label, concurrency, len(items), seconds, failures)
 
 
 def show(result: Result) -> None:

@@ -13,6 +13,7 @@ Everything that can go wrong below a client is turned here into a class of the o
 from __future__ import annotations
 
 import json
+import urllib.request
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from httpx._client import UseClientDefault
 from pydantic import ValidationError
 from pydantic_core import from_json
 
+from oss_bridge.clients._pool import PooledTransport
 from oss_bridge.clients.retry import RetryPolicy, RetryRuntime, parse_retry_after
 from oss_bridge.config import HttpSettings
 from oss_bridge.errors import (
@@ -64,6 +66,10 @@ def build_http_client(
     Base URL, timeouts (connect, read, write, pool) and pool size come from ``settings``. Pass
     ``transport`` to talk to something other than the network, e.g.
     ``httpx.ASGITransport(app=create_app())``. The caller owns the client and closes it.
+
+    Direct connections go through ``PooledTransport`` (see ``oss_bridge.clients._pool``). When
+    the environment names a proxy (``HTTPS_PROXY``, ``ALL_PROXY``, ...), httpx's own transports
+    are kept, so the proxy and ``NO_PROXY`` apply exactly as httpx reads them.
     """
     timeout = httpx.Timeout(
         connect=settings.connect_timeout,
@@ -75,6 +81,8 @@ def build_http_client(
         max_connections=settings.max_connections,
         max_keepalive_connections=settings.max_connections,
     )
+    if transport is None and not _proxies_in_environment():
+        transport = PooledTransport(limits)
     return httpx.AsyncClient(
         base_url=settings.base_url,
         timeout=timeout,
@@ -82,6 +90,11 @@ def build_http_client(
         transport=transport,
         follow_redirects=False,
     )
+
+
+def _proxies_in_environment() -> bool:
+    """Whether the environment names a proxy for any scheme httpx would use one for."""
+    return any(scheme in urllib.request.getproxies() for scheme in ("http", "https", "all"))
 
 
 def excerpt_of(content: bytes) -> str:
