@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import httpcore
@@ -183,6 +183,14 @@ class Server:
     url: str
     connections: int = 0
     requests: int = 0
+    drop_after_answer: bool = False  # as a gateway whose keep-alive ran out, without saying so
+    dropped: asyncio.Condition = field(default_factory=asyncio.Condition)
+    closed: int = 0
+
+    async def all_dropped(self) -> None:
+        """Until every connection opened so far has been closed on the server's side."""
+        async with self.dropped:
+            await self.dropped.wait_for(lambda: self.closed == self.connections)
 
 
 async def _serve(
@@ -200,10 +208,16 @@ async def _serve(
             server.requests += 1
             writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
             await writer.drain()
+            if server.drop_after_answer:
+                break
     except (asyncio.IncompleteReadError, ConnectionError):
         pass
     finally:
         writer.close()
+        await writer.wait_closed()
+        async with server.dropped:
+            server.closed += 1
+            server.dropped.notify_all()
 
 
 @pytest.fixture
@@ -266,6 +280,23 @@ async def test_more_requests_than_connections_wait_their_turn(server: Server) ->
 
     assert [a.text for a in answers] == ["ok"] * 40
     assert server.connections == 3
+
+
+@pytest.mark.usefixtures("no_proxy")
+async def test_connections_the_server_dropped_while_idle_are_replaced_not_reused(
+    server: Server,
+) -> None:
+    server.drop_after_answer = True
+    settings = LaporSettings(base_url=server.url, max_connections=2)
+
+    async with build_http_client(settings) as http:
+        for _ in range(5):
+            await server.all_dropped()
+            answers = await asyncio.gather(*(http.get("/x") for _ in range(2)))
+            assert [a.text for a in answers] == ["ok", "ok"]
+
+    assert server.requests == 10
+    assert server.connections == 10
 
 
 async def test_a_proxy_named_in_the_environment_still_carries_the_requests(
