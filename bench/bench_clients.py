@@ -118,11 +118,11 @@ async def client_pass(base: str, items: Sequence[Complaint], concurrency: int) -
 
 
 async def baseline_pass(
-    base: str, items: Sequence[Complaint], concurrency: int, *, pooled: bool = False
+    base: str, items: Sequence[Complaint], concurrency: int, *, bridge_pool: bool = False
 ) -> Result:
     """Hand-built POSTs: the body and headers the client sends, and a check of the answer.
 
-    On httpx as it comes; ``pooled`` puts them on the bridge's own connection pool
+    On httpx as it comes; ``bridge_pool`` puts them on the bridge's own connection pool
     (``PooledTransport``), to tell the pool's share of a comparison from the rest."""
     await reset(base)
     settings = settings_for(base, concurrency)
@@ -137,7 +137,7 @@ async def baseline_pass(
         "token": settings.token.get_secret_value(),
     }
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    transport = PooledTransport(limits) if pooled else None
+    transport = PooledTransport(limits) if bridge_pool else None
     async with httpx.AsyncClient(
         base_url=settings.base_url, limits=limits, transport=transport
     ) as http:
@@ -152,7 +152,7 @@ async def baseline_pass(
             return answer.status_code == 201 and bool(answer.json()["results"]["complaint_id"])
 
         seconds, failures = await run_workers(len(items), concurrency, send)
-    label = "hand-built, pooled" if pooled else "hand-built httpx"
+    label = "hand-built, bridge pool" if bridge_pool else "hand-built httpx"
     return Result(label, concurrency, len(items), seconds, failures)
 
 

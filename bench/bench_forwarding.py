@@ -6,14 +6,14 @@ Throughput, per backend (SQLite always; PostgreSQL when ``OSS_BRIDGE_BENCH_POSTG
 ``OSS_BRIDGE_TEST_POSTGRES_URL`` names a server, in a database made for the run and dropped
 after): ``--n`` complaints are received through the intake service, then sent by the forwarder
 (``ComplaintForwarder.run_once``: claim, send, record) at ``--concurrency``, against the same
-number of hand-built httpx POSTs at the same concurrency. The two alternate in ``--rounds``
-slices, each on a freshly reset mock, back to back. Receiving is not timed.
+number of hand-built httpx POSTs at the same concurrency. The sides take turns in ``--rounds``
+rounds of slices, each slice on a freshly reset mock, back to back. Receiving is not timed.
 
 The forwarder's client sits on the bridge's own connection pool (``oss_bridge.clients._pool``),
 which spares httpx's pool work that raw creates on httpx as it comes still do. The goal's
 baseline stays httpx as it comes; a third slice per round sends the same raw creates on the
-bridge's pool, and forwarding's ratio against those is printed too: the forwarder's cost
-beside the pool's gain.
+bridge's pool, and forwarding's ratio against those is printed too: the forwarder's own cost,
+apart from the pool's gain.
 
 The ratio is each side's best round against the other's: a neighbour on a shared machine only
 ever slows a round down, so a side's fastest round is the best estimate of its own cost (as
@@ -74,7 +74,7 @@ from oss_bridge.store.schema import outbox
 
 RATIO_GOAL = 0.7
 LATENCY_GOAL_MS = 200.0
-SIDES = ("raw", "pooled", "forward")
+SIDES = ("raw", "bridge_pool", "forward")
 """Each round's slices: raw creates on httpx as it comes (the baseline of the goal), raw creates
 on the bridge's connection pool (``PooledTransport``), and forwarding; who goes first rotates."""
 POSTGRES_ENVS = ("OSS_BRIDGE_BENCH_POSTGRES_URL", "OSS_BRIDGE_TEST_POSTGRES_URL")
@@ -153,7 +153,9 @@ async def throughput(
             async with httpx.AsyncClient() as control:
                 (await control.post(f"{base}/_mock/reset")).raise_for_status()
             if side != "forward":
-                result = await baseline_pass(base, items, concurrency, pooled=side == "pooled")
+                result = await baseline_pass(
+                    base, items, concurrency, bridge_pool=side == "bridge_pool"
+                )
                 if result.failures:
                     raise SystemExit(f"{result.failures} raw creates failed")
                 if side == "raw":
@@ -178,7 +180,7 @@ async def throughput(
         f"[best of {rounds} rounds of {slice_size}, concurrency {concurrency}; paired rounds: "
         f"median {statistics.median(ratios):.2f}, {min(ratios):.2f}..{max(ratios):.2f}; "
         f"pooled {forwarded.rate / raw.rate:.2f}; against raw creates on the bridge's "
-        f"connection pool ({best['pooled']:.1f}/s): {best['forward'] / best['pooled']:.2f}]"
+        f"connection pool ({best['bridge_pool']:.1f}/s): {best['forward'] / best['bridge_pool']:.2f}]"
     )
     return ratio
 
