@@ -21,7 +21,7 @@ from oss_bridge.errors import ConfigError
 from oss_bridge.services.forwarder import ComplaintForwarder
 from oss_bridge.services.status_pull import StatusPuller
 from oss_bridge.store import Store
-from oss_bridge.store._pulls import PullUpdate
+from oss_bridge.store._pulls import NewEvent, PullUpdate
 from oss_bridge.store.schema import complaint_events
 from tests.factories import FakeClock
 from tests.integration.forwarding_support import (
@@ -309,3 +309,67 @@ async def test_the_store_never_moves_a_stage_backwards(
 
     assert applied is not None
     assert (applied.stage.value, (await complaint_row(engine, complaint_id)).stage) == (kept, kept)
+
+
+async def test_several_pulls_are_applied_together_each_as_alone(
+    store: Store, engine: AsyncEngine, clock: FakeClock, channel: Channel
+) -> None:
+    first, second, third = await forwarded(store, engine, clock, channel, count=3)
+    await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
+    reply = NewEvent(kind="followup", dedupe_key="followup:1", payload={"text": "Diproses"})
+    pulls = [
+        (first, _update(Stage.D, events=(reply,))),
+        (second, _update(None, changed=False, external_status=None)),
+        (third, _update(Stage.E, final=True)),
+    ]
+
+    applied = await store.apply_pulls(pulls, owner="a")
+
+    assert [(a.stage.value, a.events_added, a.final) if a else None for a in applied] == [
+        ("d", 2, False),
+        ("c", 0, False),
+        ("e", 1, True),
+    ]
+    rows = [await complaint_row(engine, complaint_id) for complaint_id in (first, second, third)]
+    assert [(row.stage, row.final, row.pull_lease_owner) for row in rows] == [
+        ("d", False, None),
+        ("c", False, None),
+        ("e", True, None),
+    ]
+    assert [kind for kind, _ in await history(engine, first)] == ["followup", "stage"]
+
+
+async def test_a_pull_whose_lease_was_lost_is_skipped_and_the_others_are_applied(
+    store: Store, engine: AsyncEngine, clock: FakeClock, channel: Channel
+) -> None:
+    kept, lost = await forwarded(store, engine, clock, channel, count=2)
+    await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
+    await set_complaint(engine, lost, pull_lease_owner="b")
+
+    applied = await store.apply_pulls(
+        [(kept, _update(Stage.D)), (lost, _update(Stage.D))], owner="a"
+    )
+
+    assert [a.complaint_id if a else None for a in applied] == [kept, None]
+    assert [(await complaint_row(engine, i)).stage for i in (kept, lost)] == ["d", "c"]
+
+
+async def test_events_a_complaint_already_holds_are_not_counted_again(
+    store: Store, engine: AsyncEngine, clock: FakeClock, channel: Channel
+) -> None:
+    [complaint_id] = await forwarded(store, engine, clock, channel)
+    reply = NewEvent(kind="followup", dedupe_key="followup:1", payload={"text": "Diproses"})
+    await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
+    due_again = _update(None, events=(reply,), next_pull_at=clock.now)
+    await store.apply_pulls([(complaint_id, due_again)], owner="a")
+    assert len(await store.claim_pulls(owner="a", lease_seconds=60, limit=10)) == 1
+
+    [again] = await store.apply_pulls([(complaint_id, _update(None, events=(reply,)))], owner="a")
+
+    assert again is not None
+    assert again.events_added == 0
+
+
+async def test_a_complaint_applied_twice_in_one_call_is_refused(store: Store) -> None:
+    with pytest.raises(ValueError, match="once per call"):
+        await store.apply_pulls([(1, _update(Stage.D)), (1, _update(Stage.E))], owner="a")

@@ -8,11 +8,13 @@ transitions, and its follow-ups), at most ``status_pull.concurrency`` at a time,
 ``status_pull.batch_size`` complaints.
 
 What a pull found is decided by ``decide_pull`` (a pure function) and written by the store in one
-transaction: the raw national status beside the stage it maps to (``config/status-mapping.toml``;
-the stage never moves backwards), every new status transition and follow-up as an event of the
-complaint's history (each once, whatever the channel repeats), and the next pull time. A status
-the map does not know keeps the stage and is reported as unmapped. The puller refuses to start
-when the map leaves a known national status unmapped (``ConfigError`` naming it).
+transaction, together with what other pulls found while the last write ran (group commit,
+``services._batch``): the raw national status beside the stage it maps to
+(``config/status-mapping.toml``; the stage never moves backwards), every new status transition
+and follow-up as an event of the complaint's history (each once, whatever the channel repeats),
+and the next pull time. A status the map does not know keeps the stage and is reported as
+unmapped. The puller refuses to start when the map leaves a known national status unmapped
+(``ConfigError`` naming it).
 
 A failed pull is logged and counted; the complaint is tried again on its schedule as if the pull
 had found nothing. Each pull is cut off after ``ATTEMPT_SHARE_OF_LEASE`` of its lease.
@@ -34,6 +36,7 @@ import structlog
 from oss_bridge.clients import ChannelComplaint, FollowUp, LaporClient
 from oss_bridge.config import LaporSettings, StatusPullSettings
 from oss_bridge.errors import RateLimited
+from oss_bridge.services._batch import GroupWriter
 from oss_bridge.services._passes import run_passes
 from oss_bridge.services._pool import run_leased
 from oss_bridge.services.complaints.followups import (
@@ -56,7 +59,7 @@ from oss_bridge.services.forwarder import (
     worker_id,
 )
 from oss_bridge.store import Store
-from oss_bridge.store._pulls import NewEvent, PullClaim, PullUpdate
+from oss_bridge.store._pulls import NewEvent, PullApplied, PullClaim, PullUpdate
 
 log = structlog.get_logger("oss_bridge.status_pull")
 
@@ -263,17 +266,25 @@ class StatusPuller:
             report.claimed += len(claims)
             return claims
 
+        async def apply(pulls: list[tuple[int, PullUpdate]]) -> list[PullApplied | None]:
+            return await self.store.apply_pulls(pulls, owner=self.owner)
+
+        writer = GroupWriter(apply)
+
         async def pull(claim: PullClaim) -> None:
-            await self._pull(claim, report)
+            await self._pull(claim, report, writer)
 
         try:
-            await run_leased(
-                claim,
-                pull,
-                concurrency=self.settings.concurrency,
-                budget=self.settings.batch_size,
-                may_claim=lambda: not self._paused(),
-            )
+            try:
+                await run_leased(
+                    claim,
+                    pull,
+                    concurrency=self.settings.concurrency,
+                    budget=self.settings.batch_size,
+                    may_claim=lambda: not self._paused(),
+                )
+            finally:
+                await writer.close()
         except BaseException:
             try:
                 await asyncio.shield(self.store.release_pull_leases(self.owner))
@@ -284,7 +295,12 @@ class StatusPuller:
             report.paused_until = self._paused_until
         return report
 
-    async def _pull(self, claim: PullClaim, report: PullReport) -> None:
+    async def _pull(
+        self,
+        claim: PullClaim,
+        report: PullReport,
+        writer: GroupWriter[tuple[int, PullUpdate], PullApplied | None],
+    ) -> None:
         fields = {"complaint_id": claim.complaint_id, "external_id": claim.external_id}
         try:
             async with asyncio.timeout(self._timeout):
@@ -297,9 +313,7 @@ class StatusPuller:
         decision = decide_pull(
             claim, remote, followups, mapping=self.mapping, settings=self.settings, now=now
         )
-        applied = await self.store.apply_pull(
-            claim.complaint_id, owner=self.owner, update=decision.update
-        )
+        applied = await writer.submit((claim.complaint_id, decision.update))
         if applied is None:
             report.lost_lease += 1
             log.warning("pull lease lost before recording the pull", **fields)

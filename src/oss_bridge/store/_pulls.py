@@ -5,7 +5,8 @@ A complaint is pulled while it has a national id (``external_id``), is not ``fin
 ``pull_lease_until``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the one writer on SQLite), so
 two pullers never pull the same complaint at once; a crashed puller's lease simply expires.
 
-``apply_pull`` writes everything one pull found in one transaction: the raw national status,
+``apply_pull`` writes everything one pull found in one transaction (``apply_pulls`` the same for
+several pulls, in a few statements in all): the raw national status,
 the stage (only ever forward: stage codes ``a``..``g`` sort in rank order), finality, the next
 pull time, and the events of the history. Events are de-duplicated by the table's unique key
 (complaint, kind, ``dedupe_key``), so re-reading the channel's whole history adds nothing twice.
@@ -15,8 +16,10 @@ schedule stretches the interval with it.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from dataclasses import dataclass
+import functools
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -114,8 +117,7 @@ async def insert_event(
 
     Returns whether it was added. Runs inside the caller's transaction.
     """
-    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
-        raise ValueError(f"dedupe_key {dedupe_key!r} must be 1 to {MAX_DEDUPE_KEY} characters")
+    _check_dedupe_key(dedupe_key)
     insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     statement = (
         insert(complaint_events)
@@ -215,73 +217,92 @@ class PullQueries(Queries):
 
         Returns ``None``, writing nothing, when ``owner`` no longer holds the pull lease.
         """
-        require_aware(update.external_status_at, "external_status_at")
-        require_aware(update.next_pull_at, "next_pull_at")
-        now = self._now()
-        c = complaints.c
-        async with self._write() as connection:
-            current = (
-                await connection.execute(
-                    sa.select(c.stage, c.final)
-                    .where(c.id == complaint_id, c.pull_lease_owner == owner)
-                    .with_for_update()
-                )
-            ).first()
-            if current is None:
-                return None
-            before = stage_of(current.stage)
-            stage = before
-            if update.stage is not None and update.stage.rank > before.rank:
-                stage = update.stage
-            final = bool(current.final) or update.final
-            values: dict[str, Any] = {
-                "stage": stage.value,
-                "final": final,
-                "next_pull_at": None if final else update.next_pull_at,
-                "pull_attempts": 0 if update.changed else c.pull_attempts + 1,
-                "pull_lease_owner": None,
-                "pull_lease_until": None,
-            }
-            if update.external_status is not None:
-                values["external_status"] = update.external_status
-                values["external_status_at"] = update.external_status_at
-            if update.changed or stage is not before:
-                values["updated_at"] = now
-            await connection.execute(
-                sa.update(complaints).where(c.id == complaint_id).values(values)
-            )
-            added = 0
+        return (await self.apply_pulls([(complaint_id, update)], owner=owner))[0]
+
+    async def apply_pulls(
+        self, pulls: Sequence[tuple[int, PullUpdate]], *, owner: str
+    ) -> list[PullApplied | None]:
+        """``apply_pull`` for several complaints in one transaction, a few statements in all.
+
+        Answers in the order of ``pulls``: ``None`` for a complaint whose pull lease ``owner``
+        no longer holds (nothing written for it).
+        """
+        ids = [complaint_id for complaint_id, _ in pulls]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"each complaint may be applied once per call, not {ids!r}")
+        for _, update in pulls:
+            require_aware(update.external_status_at, "external_status_at")
+            require_aware(update.next_pull_at, "next_pull_at")
             for event in update.events:
-                added += await insert_event(
-                    connection,
-                    complaint_id=complaint_id,
-                    kind=event.kind,
-                    dedupe_key=event.dedupe_key,
-                    payload=event.payload,
-                    external_at=event.external_at,
-                    created_at=now,
+                _check_dedupe_key(event.dedupe_key)
+        if not pulls:
+            return []
+        now = self._now()
+        applied: list[PullApplied | None] = []
+        changes: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
+        events: list[dict[str, Any]] = []
+        async with self._write() as connection:
+            held = {
+                row.id: row
+                for row in await connection.execute(_HELD_FOR_PULL, {"ids": ids, "owner": owner})
+            }
+            for complaint_id, update in pulls:
+                current = held.get(complaint_id)
+                if current is None:
+                    applied.append(None)
+                    continue
+                before = stage_of(current.stage)
+                stage = before
+                if update.stage is not None and update.stage.rank > before.rank:
+                    stage = update.stage
+                final = bool(current.final) or update.final
+                has_status = update.external_status is not None
+                touched = update.changed or stage is not before
+                changes[(update.changed, has_status, touched)].append(
+                    {
+                        "b_id": complaint_id,
+                        "b_stage": stage.value,
+                        "b_final": final,
+                        "b_next_pull_at": None if final else update.next_pull_at,
+                        "b_external_status": update.external_status,
+                        "b_external_status_at": update.external_status_at,
+                        "b_updated_at": now,
+                    }
                 )
-            if stage is not before:
-                added += await insert_event(
-                    connection,
-                    complaint_id=complaint_id,
-                    kind="stage",
-                    dedupe_key=f"stage:{stage.value}",
-                    payload={
-                        "from": before.value,
-                        "to": stage.value,
-                        "external_status": update.external_status,
-                    },
-                    external_at=update.external_status_at,
-                    created_at=now,
+                found = [*update.events]
+                if stage is not before:
+                    found.append(
+                        NewEvent(
+                            kind="stage",
+                            dedupe_key=f"stage:{stage.value}",
+                            payload={
+                                "from": before.value,
+                                "to": stage.value,
+                                "external_status": update.external_status,
+                            },
+                            external_at=update.external_status_at,
+                        )
+                    )
+                events.extend(_event_row(complaint_id, event, now) for event in found)
+                applied.append(
+                    PullApplied(
+                        complaint_id=complaint_id,
+                        stage_before=before,
+                        stage=stage,
+                        events_added=0,
+                        final=final,
+                    )
                 )
-        return PullApplied(
-            complaint_id=complaint_id,
-            stage_before=before,
-            stage=stage,
-            events_added=added,
-            final=final,
-        )
+            for shape, rows in changes.items():
+                await connection.execute(_applied_pull(*shape), rows)
+            added: Counter[int] = Counter()
+            if events:
+                insert = _ADD_EVENTS_PG if connection.dialect.name == "postgresql" else _ADD_EVENTS
+                added.update(row[0] for row in await connection.execute(insert, events))
+        return [
+            result if result is None else replace(result, events_added=added[result.complaint_id])
+            for result in applied
+        ]
 
     async def record_pull_failure(
         self, complaint_id: int, *, owner: str, next_pull_at: datetime
@@ -329,3 +350,72 @@ class PullQueries(Queries):
                 )
             ).one()
         return PullCounts(tracked=int(row[0]), due=int(row[1]), final=int(row[2]))
+
+
+def _check_dedupe_key(dedupe_key: str) -> None:
+    if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
+        raise ValueError(f"dedupe_key {dedupe_key!r} must be 1 to {MAX_DEDUPE_KEY} characters")
+
+
+def _event_row(complaint_id: int, event: NewEvent, created_at: datetime) -> dict[str, Any]:
+    return {
+        "complaint_id": complaint_id,
+        "kind": event.kind,
+        "dedupe_key": event.dedupe_key,
+        "external_at": event.external_at,
+        "payload": as_json(event.payload),
+        "created_at": created_at,
+    }
+
+
+# The statements of ``apply_pulls``, built once: building and keying a statement costs more than
+# running it on a small table.
+_HELD_FOR_PULL = (
+    sa.select(complaints.c.id, complaints.c.stage, complaints.c.final)
+    .where(
+        complaints.c.id.in_(sa.bindparam("ids", expanding=True)),
+        complaints.c.pull_lease_owner == sa.bindparam("owner"),
+    )
+    .with_for_update()
+)
+
+
+@functools.cache
+def _applied_pull(changed: bool, has_status: bool, touched: bool) -> sa.Update:
+    """The update of one pulled complaint (run for many at once), by what its pull found:
+    a change resets the count of quiet pulls, a status is stored only when there is one, and
+    ``updated_at`` moves only when something did."""
+    c = complaints.c
+    values: dict[str, Any] = {
+        "stage": sa.bindparam("b_stage"),
+        "final": sa.bindparam("b_final", type_=c.final.type),
+        "next_pull_at": sa.bindparam("b_next_pull_at", type_=c.next_pull_at.type),
+        "pull_attempts": 0 if changed else c.pull_attempts + 1,
+        "pull_lease_owner": None,
+        "pull_lease_until": None,
+    }
+    if has_status:
+        values["external_status"] = sa.bindparam("b_external_status")
+        values["external_status_at"] = sa.bindparam(
+            "b_external_status_at", type_=c.external_status_at.type
+        )
+    if touched:
+        values["updated_at"] = sa.bindparam("b_updated_at", type_=c.updated_at.type)
+    return sa.update(complaints).where(c.id == sa.bindparam("b_id")).values(values)
+
+
+_EVENT_KEY = [
+    complaint_events.c.complaint_id,
+    complaint_events.c.kind,
+    complaint_events.c.dedupe_key,
+]
+_ADD_EVENTS = (
+    sqlite.insert(complaint_events)
+    .on_conflict_do_nothing(index_elements=_EVENT_KEY)
+    .returning(complaint_events.c.complaint_id)
+)
+_ADD_EVENTS_PG = (
+    postgresql.insert(complaint_events)
+    .on_conflict_do_nothing(index_elements=_EVENT_KEY)
+    .returning(complaint_events.c.complaint_id)
+)
