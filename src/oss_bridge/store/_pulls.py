@@ -161,40 +161,21 @@ class PullQueries(Queries):
         if not lease_seconds > 0:
             raise ValueError(f"lease_seconds {lease_seconds!r} must be a positive number")
         now = self._now()
-        c = complaints.c
-        query = (
-            sa.select(complaints)
-            .where(
-                c.external_id.is_not(None),
-                c.final.is_(False),
-                c.next_pull_at <= now,
-                sa.or_(c.pull_lease_until.is_(None), c.pull_lease_until <= now),
-            )
-            .order_by(c.next_pull_at, c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
         async with self._write() as connection:
-            rows = (await connection.execute(query)).all()
+            rows = (await connection.execute(_DUE_FOR_PULL, {"now": now, "limit": limit})).all()
             if not rows:
                 return []
             ids = [row.id for row in rows]
             await connection.execute(
-                sa.update(complaints)
-                .where(c.id.in_(ids))
-                .values(
-                    pull_lease_owner=owner,
-                    pull_lease_until=now + timedelta(seconds=lease_seconds),
-                )
+                _LEASE_PULLS,
+                {
+                    "ids": ids,
+                    "owner": owner,
+                    "until": now + timedelta(seconds=lease_seconds),
+                },
             )
             keys: dict[int, set[str]] = defaultdict(set)
-            events = await connection.execute(
-                sa.select(complaint_events.c.complaint_id, complaint_events.c.dedupe_key).where(
-                    complaint_events.c.complaint_id.in_(ids),
-                    complaint_events.c.kind == "followup",
-                )
-            )
-            for complaint_id, key in events:
+            for complaint_id, key in await connection.execute(_FOLLOWUP_KEYS, {"ids": ids}):
                 keys[complaint_id].add(key)
         return [
             PullClaim(
@@ -368,8 +349,33 @@ def _event_row(complaint_id: int, event: NewEvent, created_at: datetime) -> dict
     }
 
 
-# The statements of ``apply_pulls``, built once: building and keying a statement costs more than
-# running it on a small table.
+# The statements of claims and ``apply_pulls``, built once: building and keying a statement costs
+# more than running it on a small table.
+_NOW = sa.bindparam("now", type_=complaints.c.next_pull_at.type)
+_DUE_FOR_PULL = (
+    sa.select(complaints)
+    .where(
+        complaints.c.external_id.is_not(None),
+        complaints.c.final.is_(False),
+        complaints.c.next_pull_at <= _NOW,
+        sa.or_(complaints.c.pull_lease_until.is_(None), complaints.c.pull_lease_until <= _NOW),
+    )
+    .order_by(complaints.c.next_pull_at, complaints.c.id)
+    .limit(sa.bindparam("limit", type_=sa.Integer))
+    .with_for_update(skip_locked=True)
+)
+_LEASE_PULLS = (
+    sa.update(complaints)
+    .where(complaints.c.id.in_(sa.bindparam("ids", expanding=True)))
+    .values(
+        pull_lease_owner=sa.bindparam("owner"),
+        pull_lease_until=sa.bindparam("until", type_=complaints.c.pull_lease_until.type),
+    )
+)
+_FOLLOWUP_KEYS = sa.select(complaint_events.c.complaint_id, complaint_events.c.dedupe_key).where(
+    complaint_events.c.complaint_id.in_(sa.bindparam("ids", expanding=True)),
+    complaint_events.c.kind == "followup",
+)
 _HELD_FOR_PULL = (
     sa.select(complaints.c.id, complaints.c.stage, complaints.c.final)
     .where(
