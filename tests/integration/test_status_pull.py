@@ -373,3 +373,19 @@ async def test_events_a_complaint_already_holds_are_not_counted_again(
 async def test_a_complaint_applied_twice_in_one_call_is_refused(store: Store) -> None:
     with pytest.raises(ValueError, match="once per call"):
         await store.apply_pulls([(1, _update(Stage.D)), (1, _update(Stage.E))], owner="a")
+
+
+async def test_an_event_repeated_within_one_batch_is_stored_and_counted_once(
+    store: Store, engine: AsyncEngine, clock: FakeClock, channel: Channel
+) -> None:
+    [complaint_id] = await forwarded(store, engine, clock, channel)
+    await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
+    reply = NewEvent(kind="followup", dedupe_key="followup:1", payload={"text": "Diproses"})
+
+    [applied] = await store.apply_pulls(
+        [(complaint_id, _update(None, events=(reply, reply)))], owner="a"
+    )
+
+    assert applied is not None
+    assert applied.events_added == 1
+    assert [kind for kind, _ in await history(engine, complaint_id)] == ["followup"]

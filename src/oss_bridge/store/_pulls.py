@@ -221,7 +221,7 @@ class PullQueries(Queries):
         now = self._now()
         applied: list[PullApplied | None] = []
         changes: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
-        events: list[dict[str, Any]] = []
+        events: dict[tuple[int, str, str], dict[str, Any]] = {}  # one row per unique key
         async with self._write() as connection:
             held = {
                 row.id: row
@@ -264,7 +264,9 @@ class PullQueries(Queries):
                             external_at=update.external_status_at,
                         )
                     )
-                events.extend(_event_row(complaint_id, event, now) for event in found)
+                for event in found:
+                    key = (complaint_id, event.kind, event.dedupe_key)
+                    events.setdefault(key, _event_row(complaint_id, event, now))
                 applied.append(
                     PullApplied(
                         complaint_id=complaint_id,
@@ -279,7 +281,8 @@ class PullQueries(Queries):
             added: Counter[int] = Counter()
             if events:
                 insert = _ADD_EVENTS_PG if connection.dialect.name == "postgresql" else _ADD_EVENTS
-                added.update(row[0] for row in await connection.execute(insert, events))
+                stored = await connection.execute(insert, list(events.values()))
+                added.update(row[0] for row in stored)
         return [
             result if result is None else replace(result, events_added=added[result.complaint_id])
             for result in applied
