@@ -7,6 +7,7 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import structlog
@@ -124,13 +125,24 @@ async def test_a_failing_job_is_a_failed_run_with_its_reason(store: Store) -> No
     assert [(seen.state, outcome) for seen, outcome, _ in listener.runs] == [("failed", None)]
 
 
-async def test_progress_is_written_while_the_run_goes_on(store: Store) -> None:
+async def test_progress_is_written_while_the_run_goes_on(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written = asyncio.Event()
+    update_run = store.update_run
+
+    async def noting_progress(run_id: str, **changes: Any) -> JobRun:
+        updated = await update_run(run_id, **changes)
+        if "progress" in changes:
+            written.set()
+        return updated
+
+    monkeypatch.setattr(store, "update_run", noting_progress)
     gate = Gate()
     runs = RunService(store, {"catalogue": gate})
     run = await runs.start("catalogue", requested_by="test")
     await gate.entered.wait()
-    for _ in range(10):  # the progress write is in flight: let it land
-        await asyncio.sleep(0)
+    await written.wait()  # the progress write is in flight: let it land
     seen = await runs.get(run.run_id)
     assert seen.state == "running"
     assert seen.progress == {"done": 1, "total": 2}
