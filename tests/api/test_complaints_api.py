@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,6 +18,7 @@ from oss_bridge.api import create_app
 from oss_bridge.config import DatabaseSettings, Settings
 from oss_bridge.services.intake import ComplaintIntake
 from oss_bridge.store import Store
+from oss_bridge.store.schema import complaints
 from tests.api.support import MONDAY, NOTHING, Wakes, stored
 from tests.factories import FakeClock, make_standard
 
@@ -53,9 +55,16 @@ async def test_a_complaint_is_received_with_its_receipt(
 ) -> None:
     response = await client.post(URL, json=complaint())
 
+    # The id is the stored row's: PostgreSQL's sequence is not reset between tests.
+    async with engine.connect() as connection:
+        [stored_id] = (await connection.execute(sa.select(complaints.c.id))).scalars().all()
     assert response.status_code == 201
-    assert response.json() == {"id": 1, "receipt_number": "PGD-1405-20261130-000001", "stage": "c"}
-    assert response.headers["location"] == f"{URL}/1"
+    assert response.json() == {
+        "id": stored_id,
+        "receipt_number": "PGD-1405-20261130-000001",
+        "stage": "c",
+    }
+    assert response.headers["location"] == f"{URL}/{stored_id}"
     assert await stored(engine) == {
         "complaints": 1,
         "outbox": 1,
