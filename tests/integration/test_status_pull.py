@@ -282,7 +282,7 @@ async def test_a_puller_that_lost_its_lease_writes_nothing(
     [complaint_id] = await forwarded(store, engine, clock, channel)
     await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
 
-    applied = await store.apply_pull(complaint_id, owner="b", update=_update(Stage.D))
+    [applied] = await store.apply_pulls([(complaint_id, _update(Stage.D))], owner="b")
 
     assert applied is None
     assert (await complaint_row(engine, complaint_id)).stage == "c"
@@ -305,7 +305,7 @@ async def test_the_store_never_moves_a_stage_backwards(
     await set_complaint(engine, complaint_id, stage=current)
     await store.claim_pulls(owner="a", lease_seconds=60, limit=10)
 
-    applied = await store.apply_pull(complaint_id, owner="a", update=_update(mapped))
+    [applied] = await store.apply_pulls([(complaint_id, _update(mapped))], owner="a")
 
     assert applied is not None
     assert (applied.stage.value, (await complaint_row(engine, complaint_id)).stage) == (kept, kept)

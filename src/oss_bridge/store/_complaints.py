@@ -14,7 +14,7 @@ intakes get consecutive numbers and a rolled-back intake gives its number back.
 Reads come back as ``ComplaintRecord``: the complaint, its national bookkeeping, its delivery to
 one destination (outbox row plus that destination's suspend switch) and its events, oldest first.
 
-Events are written with ``_pulls.insert_event`` (one per complaint, kind and ``dedupe_key``);
+Events are written with ``_pulls.insert_events`` (one per complaint, kind and ``dedupe_key``);
 their payloads are JSON objects whose keys the intake service reads into a complaint's history.
 """
 
@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from oss_bridge.domain.complaint import Complaint, ComplaintDraft, Reporter
 from oss_bridge.domain.vocabulary import Stage
 from oss_bridge.store._base import Queries, as_json, require_aware
-from oss_bridge.store._pulls import EventKind, NewEvent, insert_event
+from oss_bridge.store._pulls import EventKind, NewEvent, insert_events
 from oss_bridge.store.schema import (
     EVENT_KINDS,
     complaint_events,
@@ -218,16 +218,7 @@ class ComplaintQueries(Queries):
                     updated_at=now,
                 )
             )
-            for event in events:
-                await insert_event(
-                    connection,
-                    complaint_id=row.id,
-                    kind=event.kind,
-                    dedupe_key=event.dedupe_key,
-                    payload=event.payload,
-                    external_at=event.external_at,
-                    created_at=now,
-                )
+            await insert_events(connection, ((row.id, event) for event in events), created_at=now)
             records = await _records(connection, complaints.c.id == row.id, destination)
         return records[0]
 

@@ -39,6 +39,7 @@ from oss_bridge.errors import InputError, NotFound
 from oss_bridge.store._audit import insert_audit
 from oss_bridge.store._base import Queries, require_aware
 from oss_bridge.store._complaints import complaint_from_row
+from oss_bridge.store._pulls import EVENT_KEY
 from oss_bridge.store.schema import complaint_events, complaints, outbox
 
 OutboxState = Literal["pending", "in_flight", "sent", "dead", "acknowledged"]
@@ -637,13 +638,7 @@ _GIVE_IDS = (
         updated_at=sa.bindparam("b_updated_at", type_=complaints.c.updated_at.type),
     )
 )
-_ADD_EVENTS = sqlite.insert(complaint_events).on_conflict_do_nothing(
-    index_elements=[
-        complaint_events.c.complaint_id,
-        complaint_events.c.kind,
-        complaint_events.c.dedupe_key,
-    ]
-)
+_ADD_EVENTS = sqlite.insert(complaint_events).on_conflict_do_nothing(index_elements=EVENT_KEY)
 
 
 def _json_rows(*columns: tuple[str, sa.types.TypeEngine[Any]]) -> sa.TableValuedAlias:
@@ -687,13 +682,7 @@ _GIVEN_EVENTS = _json_rows(
 _ADD_EVENTS_PG = (
     postgresql.insert(complaint_events)
     .from_select(list(_GIVEN_EVENTS.c.keys()), sa.select(*_GIVEN_EVENTS.c))
-    .on_conflict_do_nothing(
-        index_elements=[
-            complaint_events.c.complaint_id,
-            complaint_events.c.kind,
-            complaint_events.c.dedupe_key,
-        ]
-    )
+    .on_conflict_do_nothing(index_elements=EVENT_KEY)
 )
 
 

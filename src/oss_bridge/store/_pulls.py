@@ -1,14 +1,13 @@
-"""Status-pull queries: claiming complaints due for a pull, applying what a pull found.
+"""Status-pull queries: claiming complaints due for a pull, applying what the pulls found.
 
 A complaint is pulled while it has a national id (``external_id``), is not ``final`` and its
 ``next_pull_at`` has come. A claim leases it to one puller (``pull_lease_owner``,
 ``pull_lease_until``; ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, the one writer on SQLite), so
 two pullers never pull the same complaint at once; a crashed puller's lease simply expires.
 
-``apply_pull`` writes everything one pull found in one transaction (``apply_pulls`` the same for
-several pulls, in a few statements in all): the raw national status,
-the stage (only ever forward: stage codes ``a``..``g`` sort in rank order), finality, the next
-pull time, and the events of the history. Events are de-duplicated by the table's unique key
+``apply_pulls`` writes everything the pulls of several complaints found in one transaction, a few
+statements in all: the raw national status, the stage (only ever forward: stage codes ``a``..``g``
+sort in rank order), finality, the next pull time, and the events of the history. Events are de-duplicated by the table's unique key
 (complaint, kind, ``dedupe_key``), so re-reading the channel's whole history adds nothing twice.
 ``pull_attempts`` counts the pulls since the complaint last changed (failed ones included); the
 schedule stretches the interval with it.
@@ -18,8 +17,8 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -81,7 +80,7 @@ class PullUpdate:
 
 @dataclass(frozen=True, slots=True)
 class PullApplied:
-    """What ``apply_pull`` wrote."""
+    """What ``apply_pulls`` wrote for one complaint."""
 
     complaint_id: int
     stage_before: Stage
@@ -103,42 +102,33 @@ class PullCounts:
     final: int
 
 
-async def insert_event(
-    connection: AsyncConnection,
-    *,
-    complaint_id: int,
-    kind: EventKind,
-    dedupe_key: str,
-    payload: dict[str, Any],
-    created_at: datetime,
-    external_at: datetime | None = None,
-) -> bool:
-    """Add one event to a complaint's history unless it holds one with the same key.
+async def insert_events(
+    connection: AsyncConnection, events: Iterable[tuple[int, NewEvent]], *, created_at: datetime
+) -> Counter[int]:
+    """Add events to complaints' histories, each unless its complaint holds one with the same
+    kind and ``dedupe_key`` (a key repeated in ``events`` counts once), in one statement.
 
-    Returns whether it was added. Runs inside the caller's transaction.
+    Returns how many were added per complaint id. Runs inside the caller's transaction.
     """
-    _check_dedupe_key(dedupe_key)
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    statement = (
-        insert(complaint_events)
-        .values(
-            complaint_id=complaint_id,
-            kind=kind,
-            dedupe_key=dedupe_key,
-            external_at=external_at,
-            payload=as_json(payload),
-            created_at=created_at,
+    rows: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for complaint_id, event in events:
+        _check_dedupe_key(event.dedupe_key)
+        rows.setdefault(
+            (complaint_id, event.kind, event.dedupe_key),
+            {
+                "complaint_id": complaint_id,
+                "kind": event.kind,
+                "dedupe_key": event.dedupe_key,
+                "external_at": event.external_at,
+                "payload": as_json(event.payload),
+                "created_at": created_at,
+            },
         )
-        .on_conflict_do_nothing(
-            index_elements=[
-                complaint_events.c.complaint_id,
-                complaint_events.c.kind,
-                complaint_events.c.dedupe_key,
-            ]
-        )
-    )
-    result = await connection.execute(statement)
-    return bool(result.rowcount)
+    added: Counter[int] = Counter()
+    if rows:
+        insert = _ADD_EVENTS_PG if connection.dialect.name == "postgresql" else _ADD_EVENTS
+        added.update(row[0] for row in await connection.execute(insert, list(rows.values())))
+    return added
 
 
 def stage_of(code: str) -> Stage:
@@ -191,19 +181,11 @@ class PullQueries(Queries):
             for row in rows
         ]
 
-    async def apply_pull(
-        self, complaint_id: int, *, owner: str, update: PullUpdate
-    ) -> PullApplied | None:
-        """Write what one pull found (see the module docstring); release the lease.
-
-        Returns ``None``, writing nothing, when ``owner`` no longer holds the pull lease.
-        """
-        return (await self.apply_pulls([(complaint_id, update)], owner=owner))[0]
-
     async def apply_pulls(
         self, pulls: Sequence[tuple[int, PullUpdate]], *, owner: str
     ) -> list[PullApplied | None]:
-        """``apply_pull`` for several complaints in one transaction, a few statements in all.
+        """Write what each pull found (see the module docstring) and release its lease, for
+        several complaints in one transaction, a few statements in all.
 
         Answers in the order of ``pulls``: ``None`` for a complaint whose pull lease ``owner``
         no longer holds (nothing written for it).
@@ -219,9 +201,9 @@ class PullQueries(Queries):
         if not pulls:
             return []
         now = self._now()
-        applied: list[PullApplied | None] = []
+        moves: list[tuple[int, Stage, Stage, bool] | None] = []  # id, before, after, final
         changes: dict[tuple[bool, bool, bool], list[dict[str, Any]]] = defaultdict(list)
-        events: dict[tuple[int, str, str], dict[str, Any]] = {}  # one row per unique key
+        events: list[tuple[int, NewEvent]] = []
         async with self._write() as connection:
             held = {
                 row.id: row
@@ -230,13 +212,14 @@ class PullQueries(Queries):
             for complaint_id, update in pulls:
                 current = held.get(complaint_id)
                 if current is None:
-                    applied.append(None)
+                    moves.append(None)
                     continue
                 before = stage_of(current.stage)
                 stage = before
                 if update.stage is not None and update.stage.rank > before.rank:
                     stage = update.stage
                 final = bool(current.final) or update.final
+                moves.append((complaint_id, before, stage, final))
                 has_status = update.external_status is not None
                 touched = update.changed or stage is not before
                 changes[(update.changed, has_status, touched)].append(
@@ -250,42 +233,33 @@ class PullQueries(Queries):
                         "b_updated_at": now,
                     }
                 )
-                found = [*update.events]
+                events.extend((complaint_id, event) for event in update.events)
                 if stage is not before:
-                    found.append(
-                        NewEvent(
-                            kind="stage",
-                            dedupe_key=f"stage:{stage.value}",
-                            payload={
-                                "from": before.value,
-                                "to": stage.value,
-                                "external_status": update.external_status,
-                            },
-                            external_at=update.external_status_at,
-                        )
+                    moved = NewEvent(
+                        kind="stage",
+                        dedupe_key=f"stage:{stage.value}",
+                        payload={
+                            "from": before.value,
+                            "to": stage.value,
+                            "external_status": update.external_status,
+                        },
+                        external_at=update.external_status_at,
                     )
-                for event in found:
-                    key = (complaint_id, event.kind, event.dedupe_key)
-                    events.setdefault(key, _event_row(complaint_id, event, now))
-                applied.append(
-                    PullApplied(
-                        complaint_id=complaint_id,
-                        stage_before=before,
-                        stage=stage,
-                        events_added=0,
-                        final=final,
-                    )
-                )
+                    events.append((complaint_id, moved))
             for shape, rows in changes.items():
                 await connection.execute(_applied_pull(*shape), rows)
-            added: Counter[int] = Counter()
-            if events:
-                insert = _ADD_EVENTS_PG if connection.dialect.name == "postgresql" else _ADD_EVENTS
-                stored = await connection.execute(insert, list(events.values()))
-                added.update(row[0] for row in stored)
+            added = await insert_events(connection, events, created_at=now)
         return [
-            result if result is None else replace(result, events_added=added[result.complaint_id])
-            for result in applied
+            None
+            if move is None
+            else PullApplied(
+                complaint_id=move[0],
+                stage_before=move[1],
+                stage=move[2],
+                events_added=added[move[0]],
+                final=move[3],
+            )
+            for move in moves
         ]
 
     async def record_pull_failure(
@@ -339,17 +313,6 @@ class PullQueries(Queries):
 def _check_dedupe_key(dedupe_key: str) -> None:
     if not dedupe_key or len(dedupe_key) > MAX_DEDUPE_KEY:
         raise ValueError(f"dedupe_key {dedupe_key!r} must be 1 to {MAX_DEDUPE_KEY} characters")
-
-
-def _event_row(complaint_id: int, event: NewEvent, created_at: datetime) -> dict[str, Any]:
-    return {
-        "complaint_id": complaint_id,
-        "kind": event.kind,
-        "dedupe_key": event.dedupe_key,
-        "external_at": event.external_at,
-        "payload": as_json(event.payload),
-        "created_at": created_at,
-    }
 
 
 # The statements of claims and ``apply_pulls``, built once: building and keying a statement costs
@@ -413,18 +376,19 @@ def _applied_pull(changed: bool, has_status: bool, touched: bool) -> sa.Update:
     return sa.update(complaints).where(c.id == sa.bindparam("b_id")).values(values)
 
 
-_EVENT_KEY = [
+EVENT_KEY = [
     complaint_events.c.complaint_id,
     complaint_events.c.kind,
     complaint_events.c.dedupe_key,
 ]
+"""The columns an event is stored once by (the table's unique key)."""
 _ADD_EVENTS = (
     sqlite.insert(complaint_events)
-    .on_conflict_do_nothing(index_elements=_EVENT_KEY)
+    .on_conflict_do_nothing(index_elements=EVENT_KEY)
     .returning(complaint_events.c.complaint_id)
 )
 _ADD_EVENTS_PG = (
     postgresql.insert(complaint_events)
-    .on_conflict_do_nothing(index_elements=_EVENT_KEY)
+    .on_conflict_do_nothing(index_elements=EVENT_KEY)
     .returning(complaint_events.c.complaint_id)
 )
