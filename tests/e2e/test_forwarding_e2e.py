@@ -35,6 +35,7 @@ import pytest
 
 from oss_bridge.config import DatabaseSettings
 from oss_bridge.store import Store
+from tests.reliability.support import leased_by
 
 pytestmark = pytest.mark.e2e
 
@@ -127,12 +128,6 @@ class Bridge:
         async with Store.open(DatabaseSettings(url=self.database_url)) as store:
             counts = await store.outbox_counts()
         return {str(state): count for state, count in counts.by_state.items()}
-
-    async def leases_of(self, pid: int) -> int:
-        """How many outbox rows the process ``pid`` holds in flight (lease owners name it)."""
-        async with Store.open(DatabaseSettings(url=self.database_url)) as store:
-            items = await store.list_outbox(state="in_flight", limit=10_000)
-        return sum(f":{pid}:" in (item.lease_owner or "") for item in items)
 
     async def national_ids(self) -> dict[str, str | None]:
         """Receipt number -> national complaint id, for every complaint received."""
@@ -257,7 +252,7 @@ async def holds_leases(
     """Wait until ``process`` holds leased rows (True) or has ended (False)."""
     deadline = time.monotonic() + within
     while process.returncode is None:
-        if await bridge.leases_of(process.pid):
+        if await leased_by(bridge.database_url, process.pid):
             return True
         assert time.monotonic() < deadline, "the forwarding process neither leased nor ended"
         with contextlib.suppress(TimeoutError):
